@@ -1,0 +1,137 @@
+"""patientapp: a patient's way into a video consultation."""
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+from pathlib import Path
+
+from flask import Flask, g, request, url_for
+from markupsafe import Markup
+from flask_babel import Babel
+from flask_wtf.csrf import CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from . import config, db, errors, guides, i18n, logs, security
+
+csrf = CSRFProtect()
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Build the app: configuration, extensions, blueprints."""
+    app = Flask(__name__, instance_relative_config=True)
+    settings = config.from_environment()
+    settings.update(test_config or {})
+    os.makedirs(app.instance_path, exist_ok=True)
+
+    # Configuration: our settings plus Flask's and the extensions' own, derived from them.
+    app.config.from_mapping(settings)
+    app.config.update(
+        SECRET_KEY=settings["SECRET_KEY"] or _instance_secret(Path(app.instance_path)),
+        DATABASE_URL=settings["DATABASE_URL"] or f"sqlite:///{Path(app.instance_path) / 'patientapp.sqlite3'}",
+        TRUSTED_HOSTS=config.trusted_hosts(settings["PUBLIC_BASE_URL"], settings["TRUSTED_HOSTS"]),
+        # __Host- cookies: Secure, Path=/, no Domain (R25). localhost counts as secure in browsers.
+        SESSION_COOKIE_NAME="__Host-session",
+        SESSION_COOKIE_SECURE=True,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        PERMANENT_SESSION_LIFETIME=int(settings["PATIENT_SESSION_HOURS"]) * 3600,
+        MAX_CONTENT_LENGTH=64 * 1024,
+        # A patient may wait a long time; the session itself is time-bound instead (R30).
+        WTF_CSRF_TIME_LIMIT=None,
+        BABEL_DEFAULT_LOCALE=i18n.DEFAULT,
+        BABEL_DEFAULT_TIMEZONE=settings["DEFAULT_TIME_ZONE"],
+    )
+    if test_config:
+        app.config.update(test_config)
+    if int(app.config.get("PROXY_HOPS", 0) or 0):
+        hops = int(app.config["PROXY_HOPS"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=0)
+
+    logs.install(app.config["LOG_LEVEL"])
+
+    # Extensions: database, translations, CSRF, security headers.
+    app.extensions["patientapp.db"] = db.Database(app.config["DATABASE_URL"])
+    app.teardown_appcontext(db.close_session)
+    Babel(app, locale_selector=i18n.select_locale)
+    csrf.init_app(app)
+    security.init_app(app)
+
+    # Guides are parsed and sanitised once, here, not per request.
+    content_dir = Path(app.config["CONTENT_DIR"] or REPO_ROOT / "content")
+    app.extensions["patientapp.guides"] = guides.GuideLibrary(content_dir, tuple(i18n.LANGUAGES))
+
+    _template_helpers(app)
+    errors.init_app(app)
+
+    # Blueprints: the patient's invitation pages and the public pages (home, guides, health).
+    from .patient import bp as patient_bp
+    from .public import bp as public_bp
+
+    app.register_blueprint(patient_bp)
+    app.register_blueprint(public_bp)
+
+    from . import cli
+
+    cli.init_app(app)
+    return app
+
+
+def _instance_secret(instance: Path) -> str:
+    """A secret kept in the instance folder, so that a development server's restarts keep sessions."""
+    path = instance / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def _template_helpers(app: Flask) -> None:
+    static_dir = Path(app.static_folder)
+    fingerprints: dict[str, str] = {}
+
+    def static_url(filename: str) -> str:
+        """URL of a static file with a content hash, so it can be cached for a year."""
+        if filename not in fingerprints or app.debug:
+            data = (static_dir / filename).read_bytes()
+            fingerprints[filename] = hashlib.sha256(data).hexdigest()[:12]
+        return url_for("static", filename=filename, v=fingerprints[filename])
+
+    def language_url(code: str) -> str:
+        """This page in another language. Never a token path: those would put a token in the page (R5)."""
+        path = request.path
+        if path.startswith(("/i/", "/d/")):
+            path = url_for("patient.landing")
+        return f"{path}?lang={code}"
+
+    def guide_for(slug: str):
+        return app.extensions["patientapp.guides"].get(slug, i18n.current().code)
+
+    @app.context_processor
+    def _language():
+        lang = i18n.current()
+        return {
+            "lang": lang,
+            "languages": i18n.LANGUAGES.values(),
+            "static_url": static_url,
+        }
+
+    # Small pieces of markup that go *into* translated sentences as variables, so translators
+    # never see or break HTML (STYLE.md 11).
+    app.jinja_env.globals.update(
+        language_url=language_url,
+        guide_for=guide_for,
+        # Numbers and times are isolated so they keep their order inside right-to-left text.
+        bidi=lambda text: Markup("<bdi>%s</bdi>") % text,
+        phone_link=lambda phone: Markup('<a href="%s"><bdi dir="ltr">%s</bdi></a>') % (phone.href, phone.display),
+        emergency_link=lambda: Markup('<a href="tel:113"><bdi dir="ltr">113</bdi></a>'),
+    )
+
+    @app.after_request
+    def _remember_language(response):
+        chosen = g.pop("remember_lang", None)
+        if chosen:
+            response.set_cookie(i18n.LANG_COOKIE, chosen, max_age=365 * 24 * 3600, secure=True,
+                                httponly=True, samesite="Lax", path="/")
+        return response

@@ -1,0 +1,38 @@
+"""Generic error pages in the visitor's language, with the same headers as any page (R43)."""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, g, render_template, request
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from .logs import redact
+
+log = logging.getLogger("patientapp")
+
+
+def _render(code: int):
+    try:
+        return render_template("errors/error.html", code=code), code
+    except Exception:  # the error page itself must never fail: plain text is the last resort
+        log.exception("error page failed", extra={"request_id": g.get("request_id")})
+        return "Error", code
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(HTTPException)
+    def _http_error(error: HTTPException):
+        if error.code is None or error.code < 400:
+            return error
+        response, code = _render(error.code)
+        if error.code == 405 and error.valid_methods:
+            return response, code, {"Allow": ", ".join(error.valid_methods)}
+        return response, code
+
+    @app.errorhandler(Exception)
+    def _unexpected(error: Exception):
+        if isinstance(error, HTTPException):
+            return _http_error(error)
+        log.error("unhandled %s on %s %s (request %s)", type(error).__name__, request.method,
+                  redact(request.path), g.get("request_id"), exc_info=error)
+        return _render(InternalServerError.code)

@@ -1,0 +1,79 @@
+"""The six languages, their direction and how a request's language is chosen."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import g, request
+
+
+@dataclass(frozen=True)
+class Language:
+    code: str
+    name: str  # the language's own name, shown in the switcher
+    rtl: bool = False
+    # Babel locale for dates and numbers, where it differs from the code.
+    babel_locale: str | None = None
+
+    @property
+    def direction(self) -> str:
+        return "rtl" if self.rtl else "ltr"
+
+    @property
+    def format_locale(self) -> str:
+        return self.babel_locale or self.code
+
+
+LANGUAGES: dict[str, Language] = {
+    lang.code: lang
+    for lang in (
+        Language("nb", "Norsk"),
+        # Patients in Norway reading English expect day-month order and a 24-hour clock.
+        Language("en", "English", babel_locale="en_GB"),
+        Language("ar", "العربية", rtl=True),
+        Language("pl", "Polski"),
+        Language("so", "Soomaali"),
+        Language("ur", "اردو", rtl=True),
+    )
+}
+DEFAULT = "nb"
+LANG_COOKIE = "__Host-lang"
+
+# Browsers say "no" or "nn" for Norwegian; we write Bokmål.
+_ALIASES = {"no": "nb", "nn": "nb"}
+
+
+def normalise(tag: str | None) -> str | None:
+    """Map a language tag such as 'nb-NO' or 'no' to one of LANGUAGES, or None."""
+    if not tag:
+        return None
+    primary = tag.strip().lower().replace("_", "-").split("-")[0]
+    primary = _ALIASES.get(primary, primary)
+    return primary if primary in LANGUAGES else None
+
+
+def from_accept_language(header_values) -> str | None:
+    """The best supported language from Accept-Language (already sorted by quality)."""
+    for value, quality in header_values:
+        if quality > 0 and (code := normalise(value)):
+            return code
+    return None
+
+
+def select_locale() -> str:
+    """?lang= (remembered in a cookie), then the cookie, then the invitation's, then the browser's, then nb."""
+    explicit = normalise(request.args.get("lang"))
+    if explicit:
+        g.remember_lang = explicit
+        return explicit
+    return (
+        normalise(request.cookies.get(LANG_COOKIE))
+        or normalise(g.get("invitation_language"))
+        or from_accept_language(request.accept_languages)
+        or DEFAULT
+    )
+
+
+def current() -> Language:
+    from flask_babel import get_locale
+
+    return LANGUAGES.get(str(get_locale()), LANGUAGES[DEFAULT])

@@ -1,0 +1,56 @@
+"""Invitation link tokens and the short-lived signed links that stand in for them.
+
+The database keeps only SHA-256 of a link token (R1, R2), so the server can never print the
+original link again. Where a patient needs a link to *this* invitation later (a QR code to move to
+the phone, a calendar entry), we sign the invitation's random `ref` with the app's secret key
+instead: such a link cannot be forged, expires, and still dies with the invitation.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+
+from itsdangerous import BadSignature, SignatureExpired, TimestampSigner
+
+TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{43}$")
+PURPOSES = {"qr": "q", "calendar": "c"}
+
+
+def new_token() -> str:
+    """256 bits from the CSPRNG, URL-safe: 43 characters (R1)."""
+    return secrets.token_urlsafe(32)
+
+
+def new_ref() -> str:
+    return secrets.token_urlsafe(16)
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def looks_like_token(token: str) -> bool:
+    return bool(TOKEN_PATTERN.match(token))
+
+
+def _signer(secret_key: str, purpose: str) -> TimestampSigner:
+    return TimestampSigner(secret_key, salt="patientapp.device-link." + purpose)
+
+
+def sign_ref(secret_key: str, ref: str, purpose: str) -> str:
+    """A compact signed form of `ref`: '<purpose letter>.<ref>.<time>.<signature>'."""
+    letter = PURPOSES[purpose]
+    return letter + "." + _signer(secret_key, purpose).sign(ref).decode("ascii")
+
+
+def unsign_ref(secret_key: str, signed: str, max_age_for: dict[str, int | None]) -> str | None:
+    """The ref inside a signed link, or None if it is forged, malformed or too old."""
+    letter, _, rest = signed.partition(".")
+    purpose = next((p for p, l in PURPOSES.items() if l == letter), None)
+    if purpose is None or not rest or len(signed) > 200:
+        return None
+    try:
+        return _signer(secret_key, purpose).unsign(rest, max_age=max_age_for.get(purpose)).decode("ascii")
+    except (BadSignature, SignatureExpired, UnicodeDecodeError):
+        return None

@@ -1,0 +1,43 @@
+"""Shapes what the patient's pages show: plain values for the templates, no Flask routing here."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from .. import timefmt
+from ..models import Invitation
+
+
+@dataclass(frozen=True)
+class Phone:
+    display: str  # "+47 12 34 56 78"
+    href: str  # "tel:+4712345678"
+
+
+def phone(number: str) -> Phone:
+    """Group a Norwegian number in pairs for reading aloud; anything else is shown as stored."""
+    digits = re.sub(r"[^\d+]", "", number)
+    national = digits[3:] if digits.startswith("+47") else digits
+    if len(national) == 8 and national.isdigit():
+        display = "+47 " + " ".join(national[i:i + 2] for i in range(0, 8, 2))
+        return Phone(display, "tel:+47" + national)
+    return Phone(number, "tel:" + digits)
+
+
+@dataclass(frozen=True)
+class Landing:
+    clinic_name: str
+    phone: Phone
+    time: timefmt.AppointmentTime
+    ended: bool  # the appointment is over but the link still works (grace period)
+
+
+def landing(invitation: Invitation, locale: str, now: datetime) -> Landing:
+    clinic = invitation.clinic
+    return Landing(
+        clinic_name=clinic.display_name,
+        phone=phone(clinic.phone),
+        time=timefmt.describe(invitation.starts_at, invitation.ends_at, clinic.time_zone, locale, now),
+        ended=now > invitation.ends_at,
+    )

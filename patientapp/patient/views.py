@@ -1,0 +1,122 @@
+"""The patient's invitation: the link from the SMS, the landing page, calendar and QR code."""
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+import qrcode
+import qrcode.image.svg
+from flask import Response, current_app, g, redirect, render_template, session, url_for
+from flask_babel import gettext as _
+
+from .. import i18n, ics, links, visits
+from ..db import get_session
+from ..models import Invitation, utcnow
+from . import bp, context
+
+VISIT_KEY = "visit"
+
+
+def _window() -> visits.Window:
+    from datetime import timedelta
+
+    return visits.Window(grace=timedelta(minutes=current_app.config["LINK_GRACE_MINUTES"]))
+
+
+def _invalid_link():
+    """One page and one status for every link that does not work (R4): nothing about why."""
+    session.pop(VISIT_KEY, None)
+    return render_template("patient/link-invalid.html"), 410
+
+
+def _enter(invitation: Invitation | None):
+    """Start the patient's session for a working invitation and leave the token's URL (R5)."""
+    now = utcnow()
+    if invitation is None or not _window().is_open(invitation, now):
+        return _invalid_link()
+    visits.open_invitation(invitation, now)
+    g.db_session.commit()
+    session.clear()
+    session[VISIT_KEY] = invitation.ref
+    session.permanent = True
+    return redirect(url_for("patient.landing"), code=303)
+
+
+def _current_invitation() -> Invitation | None:
+    ref = session.get(VISIT_KEY)
+    if not isinstance(ref, str):
+        return None
+    invitation = visits.find_by_ref(get_session(), ref)
+    if invitation is None or not _window().is_open(invitation, utcnow()):
+        return None
+    # The invitation's language comes after ?lang= and the cookie, before the browser's.
+    g.invitation_language = invitation.language
+    return invitation
+
+
+@bp.get("/i/<path:token>")
+def open_link(token: str):
+    """The link from the SMS."""
+    return _enter(visits.find_by_token(get_session(write=True), token))
+
+
+@bp.get("/d/<path:signed>")
+def open_device_link(signed: str):
+    """A signed link from the QR code or the calendar entry."""
+    ref = links.unsign_ref(current_app.config["SECRET_KEY"], signed, {
+        "qr": current_app.config["QR_LINK_MAX_AGE_SECONDS"],
+        "calendar": None,  # bounded by the invitation's own window
+    })
+    invitation = visits.find_by_ref(get_session(write=True), ref) if ref else None
+    return _enter(invitation)
+
+
+@bp.get("/visit")
+def landing():
+    """The landing page: when, with whom, what to prepare, consent, privacy, cost, devices."""
+    invitation = _current_invitation()
+    if invitation is None:
+        return _invalid_link()
+    page = context.landing(invitation, i18n.current().format_locale, utcnow())
+    library = current_app.extensions["patientapp.guides"]
+    lang = i18n.current().code
+    return render_template("patient/landing.html", page=page, guides=library.group("guide", lang),
+                           help_topics=library.group("help", lang),
+                           qr_minutes=current_app.config["QR_LINK_MAX_AGE_SECONDS"] // 60)
+
+
+@bp.get("/visit/calendar.ics")
+def calendar():
+    """An .ics file for the patient's own calendar: private, with a link back to this invitation."""
+    invitation = _current_invitation()
+    if invitation is None:
+        return _invalid_link()
+    url = _device_url(invitation, "calendar")
+    body = ics.event(
+        uid_seed=invitation.ref,
+        host=urlsplit(current_app.config["PUBLIC_BASE_URL"]).hostname or "localhost",
+        start=invitation.starts_at,
+        end=invitation.ends_at,
+        summary=_("Video appointment: %(clinic)s", clinic=invitation.clinic.display_name),
+        description=_("Open this link a few minutes before the appointment: %(url)s", url=url),
+        url=url,
+        alarm_text=_("Your video appointment starts in 30 minutes."),
+        now=utcnow(),
+    )
+    return Response(body, mimetype="text/calendar", headers={
+        "Content-Disposition": 'attachment; filename="video-appointment.ics"'})
+
+
+@bp.get("/visit/qr.svg")
+def qr_code():
+    """A QR code that opens this invitation on a phone; it expires after a short while."""
+    invitation = _current_invitation()
+    if invitation is None:
+        return _invalid_link()
+    image = qrcode.make(_device_url(invitation, "qr"), image_factory=qrcode.image.svg.SvgPathImage,
+                        border=2, error_correction=qrcode.constants.ERROR_CORRECT_M)
+    return Response(image.to_string(encoding="unicode"), mimetype="image/svg+xml")
+
+
+def _device_url(invitation: Invitation, purpose: str) -> str:
+    signed = links.sign_ref(current_app.config["SECRET_KEY"], invitation.ref, purpose)
+    return current_app.config["PUBLIC_BASE_URL"].rstrip("/") + url_for("patient.open_device_link", signed=signed)

@@ -1,0 +1,74 @@
+"""Pages anyone may open: the start page, the guides, health checks and CSP reports."""
+from __future__ import annotations
+
+import logging
+
+from flask import abort, current_app, jsonify, render_template, request
+from sqlalchemy import text
+
+from .. import csrf, i18n
+from ..db import get_session
+from ..guides import SLUGS
+from . import bp
+
+log = logging.getLogger("patientapp")
+
+
+def _library():
+    return current_app.extensions["patientapp.guides"]
+
+
+@bp.get("/")
+def home():
+    """What this service is, for someone who arrives without a link."""
+    lang = i18n.current().code
+    return render_template("public/home.html", guides=_library().group("guide", lang),
+                           help_topics=_library().group("help", lang))
+
+
+@bp.get("/guide")
+def guide_index():
+    """Every guide and troubleshooting topic in the visitor's language."""
+    lang = i18n.current().code
+    return render_template("public/guide-index.html", guides=_library().group("guide", lang),
+                           help_topics=_library().group("help", lang))
+
+
+@bp.get("/guide/<slug>")
+def guide(slug: str):
+    """One guide."""
+    if slug not in SLUGS:
+        abort(404)
+    lang = i18n.current().code
+    return render_template("public/guide.html", guide=_library().get(slug, lang),
+                           help_topics=_library().group("help", lang))
+
+
+@bp.get("/healthz")
+def healthz():
+    """The process answers."""
+    return jsonify(status="ok")
+
+
+@bp.get("/readyz")
+def readyz():
+    """The database answers. Says nothing else: no versions, no host names (R63)."""
+    try:
+        get_session().execute(text("SELECT 1"))
+    except Exception:
+        log.warning("readiness check: database unreachable")
+        return jsonify(status="unavailable"), 503
+    return jsonify(status="ok")
+
+
+@bp.post("/csp-report")
+@csrf.exempt
+def csp_report():
+    """Browsers report CSP violations here; we log only which directive, never URLs."""
+    payload = request.get_json(silent=True, force=True)
+    reports = payload if isinstance(payload, list) else [payload]
+    for report in reports:
+        body = report.get("body", report.get("csp-report", {})) if isinstance(report, dict) else {}
+        directive = body.get("effectiveDirective") or body.get("violated-directive") if isinstance(body, dict) else None
+        log.warning("csp violation: %s", str(directive)[:60])
+    return "", 204
