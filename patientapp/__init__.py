@@ -30,7 +30,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.update(
         SECRET_KEY=settings["SECRET_KEY"] or _instance_secret(Path(app.instance_path)),
         DATABASE_URL=settings["DATABASE_URL"] or f"sqlite:///{Path(app.instance_path) / 'patientapp.sqlite3'}",
-        TRUSTED_HOSTS=config.trusted_hosts(settings["PUBLIC_BASE_URL"], settings["TRUSTED_HOSTS"]),
+        TRUSTED_HOSTS=config.trusted_hosts(settings["PUBLIC_BASE_URL"], settings["EXTRA_HOSTS"]),
         # __Host- cookies: Secure, Path=/, no Domain (R25). localhost counts as secure in browsers.
         SESSION_COOKIE_NAME="__Host-session",
         SESSION_COOKIE_SECURE=True,
@@ -43,8 +43,6 @@ def create_app(test_config: dict | None = None) -> Flask:
         BABEL_DEFAULT_LOCALE=i18n.DEFAULT,
         BABEL_DEFAULT_TIMEZONE=settings["DEFAULT_TIME_ZONE"],
     )
-    if test_config:
-        app.config.update(test_config)
     if int(app.config.get("PROXY_HOPS", 0) or 0):
         hops = int(app.config["PROXY_HOPS"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=0)

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 import click
 from flask import Flask, current_app
+from flask.cli import AppGroup
 from sqlalchemy import select
 
 from . import i18n, visits
@@ -46,7 +47,7 @@ def create_demo(now: datetime | None = None) -> list[dict]:
 
 
 def init_app(app: Flask) -> None:
-    db_group = click.Group("db", help="Database schema.")
+    db_group = AppGroup("db", help="Database schema.")
 
     @db_group.command("upgrade")
     def upgrade():

@@ -13,7 +13,7 @@ DEFAULTS: dict[str, object] = {
     "DATABASE_URL": "",  # empty: SQLite in the instance folder
     "REDIS_URL": "",
     "SECRET_KEY": "",  # empty: generated once and kept in the instance folder
-    "TRUSTED_HOSTS": "",  # extra host names, comma-separated, besides PUBLIC_BASE_URL's
+    "EXTRA_HOSTS": "",  # host names to answer for besides PUBLIC_BASE_URL's, comma-separated
     "DEFAULT_TIME_ZONE": "Europe/Oslo",
     # A link keeps working until the appointment's end plus this grace (R3).
     "LINK_GRACE_MINUTES": 120,

@@ -33,6 +33,9 @@ def content_security_policy(nonce: str, frame_ancestors: str = "'none'") -> str:
 def _new_nonce() -> None:
     g.csp_nonce = secrets.token_urlsafe(16)
     g.request_id = secrets.token_hex(8)
+    # Flask checks TRUSTED_HOSTS only when the host is read: read it now, so a forged Host
+    # header is refused with 400 before any view runs (R9).
+    request.host  # noqa: B018
 
 
 def _headers(response):

@@ -1,0 +1,70 @@
+# The front door: every task a developer or CI runs. `make help` lists them.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PYBABEL := $(VENV)/bin/pybabel
+TRANSLATIONS := patientapp/translations
+LANGS := nb en ar pl so ur
+export FLASK_APP := patientapp
+PORT ?= 5000
+export PATIENTAPP_PUBLIC_BASE_URL ?= http://localhost:$(PORT)
+
+.DEFAULT_GOAL := help
+.PHONY: help install run demo db-upgrade test test-quick browser services \
+	translations-extract translations-update translations-compile translations-check bench lock
+
+help: ## List the targets
+	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk -F':.*?## ' '{printf "  %-22s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.installed ## Create .venv and install the pinned dependencies
+
+translations-compile: install ## Compile the .po catalogues to .mo (not committed)
+	$(PYBABEL) compile --statistics -d $(TRANSLATIONS) 2>&1 | grep -v "^compiling" || true
+
+translations-extract: install ## Extract messages into messages.pot
+	$(PYBABEL) extract -F babel.cfg -k _l -k lazy_gettext --no-location --no-wrap --sort-output \
+		--project=patientapp --copyright-holder=patientapp --msgid-bugs-address=- \
+		-o $(TRANSLATIONS)/messages.pot .
+
+translations-update: translations-extract ## Merge messages.pot into every catalogue
+	$(PYBABEL) update --no-fuzzy-matching --no-wrap --ignore-obsolete -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS)
+	$(PY) scripts/sync_catalogues.py
+
+translations-check: install ## Fail if messages.pot is stale
+	$(PY) scripts/check_translations.py
+
+db-upgrade: install ## Apply the database migrations
+	$(VENV)/bin/flask db upgrade
+
+demo: install translations-compile ## Create demo invitations and print their links
+	$(VENV)/bin/flask demo
+
+run: install translations-compile ## Set up and run the app with demo data on http://localhost:5000
+	$(VENV)/bin/flask demo
+	@echo "Serving on $(PATIENTAPP_PUBLIC_BASE_URL) (Ctrl+C stops)"
+	PORT=$(PORT) $(VENV)/bin/gunicorn -c gunicorn.conf.py "patientapp:create_app()"
+
+browser: ## Install Debian's Chromium and fonts for the browser tests, if missing
+	bash scripts/ensure-browser.sh
+
+services: ## Start PostgreSQL and Redis if they are down
+	bash scripts/services.sh
+
+test: install translations-compile browser services translations-check ## Set up and run the whole test suite (SQLite and PostgreSQL)
+	$(PY) -m pytest
+
+test-quick: install translations-compile ## Unit and integration tests on SQLite only
+	$(PY) -m pytest tests/unit tests/integration --db=sqlite
+
+bench: install translations-compile browser ## Run the benchmarks and print their figures
+	$(PY) bench/landing_weight.py
+
+lock: ## Re-pin requirements after changing pyproject.toml (review the diff)
+	$(PY) -m pip freeze --exclude-editable
