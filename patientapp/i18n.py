@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import g, request
+from flask import g, request, session
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,8 @@ LANGUAGES: dict[str, Language] = {
 }
 DEFAULT = "nb"
 LANG_COOKIE = "__Host-lang"
+# The invitation's language, kept in the patient's session so guides follow it too.
+SESSION_KEY = "invitation_lang"
 
 # Browsers say "no" or "nn" for Norwegian; we write Bokmål.
 _ALIASES = {"no": "nb", "nn": "nb"}
@@ -67,7 +69,7 @@ def select_locale() -> str:
         return explicit
     return (
         normalise(request.cookies.get(LANG_COOKIE))
-        or normalise(g.get("invitation_language"))
+        or normalise(g.get("invitation_language") or session.get(SESSION_KEY))
         or from_accept_language(request.accept_languages)
         or DEFAULT
     )

@@ -31,6 +31,9 @@ def pytest_generate_tests(metafunc):
     if "backend" in metafunc.fixturenames:
         chosen = metafunc.config.getoption("--db")
         backends = BACKENDS if chosen == "all" else (chosen,)
+        if metafunc.definition.get_closest_marker("one_backend"):
+            # Pages that never touch the database need not be proven twice.
+            backends = backends[:1]
         metafunc.parametrize("backend", backends, scope="session", indirect=True)
 
 

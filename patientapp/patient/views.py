@@ -25,6 +25,7 @@ def _window() -> visits.Window:
 def _invalid_link():
     """One page and one status for every link that does not work (R4): nothing about why."""
     session.pop(VISIT_KEY, None)
+    session.pop(i18n.SESSION_KEY, None)
     return render_template("patient/link-invalid.html"), 410
 
 
@@ -37,6 +38,7 @@ def _enter(invitation: Invitation | None):
     g.db_session.commit()
     session.clear()
     session[VISIT_KEY] = invitation.ref
+    session[i18n.SESSION_KEY] = invitation.language
     session.permanent = True
     return redirect(url_for("patient.landing"), code=303)
 

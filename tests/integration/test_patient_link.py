@@ -106,6 +106,13 @@ def test_language_choice_beats_the_invitations_and_is_remembered(client, invitat
     assert 'lang="ur"' in client.get("/guide").get_data(as_text=True)
 
 
+def test_guides_follow_the_invitations_language(client, invitations):
+    _, token = invitations.create(language="so")
+    _open(client, token, **{"Accept-Language": "nb"})
+    assert '<html lang="so"' in client.get("/guide/echo").get_data(as_text=True)
+    assert '<html lang="so"' in client.get("/").get_data(as_text=True)
+
+
 def test_browser_language_applies_without_a_choice(client):
     assert '<html lang="so"' in client.get("/", headers={"Accept-Language": "so-SO, en;q=0.5"}).get_data(as_text=True)
     assert '<html lang="nb"' in client.get("/", headers={"Accept-Language": "no"}).get_data(as_text=True)
