@@ -4,6 +4,7 @@ Runs the app on a temporary SQLite database with demo data; writes PNGs to scree
 """
 from __future__ import annotations
 
+import logging
 import sys
 import tempfile
 import threading
@@ -24,6 +25,7 @@ def main(langs: list[str], full_page: bool = True) -> None:
     out.mkdir(exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         app = create_app({"DATABASE_URL": f"sqlite:///{tmp}/shots.sqlite3", "SECRET_KEY": "screenshots" * 4})
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
         server = make_server("127.0.0.1", 0, app, threaded=True)
         base = f"http://localhost:{server.server_port}"
         app.config["PUBLIC_BASE_URL"] = base

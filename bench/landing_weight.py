@@ -1,0 +1,90 @@
+"""Weight of the patient's first pages: what a phone downloads, raw and gzip-compressed.
+
+Opens the SMS link in Chromium on a phone-sized viewport (390×844), records every response the
+landing page needs, and reports bytes by type. The app itself does not compress (the TLS proxy in
+front of it does), so the compressed figure is gzip -9 of each body: what that proxy would send.
+Run: `make bench` (or `.venv/bin/python bench/landing_weight.py`). Loopback only; bounded in time.
+"""
+from __future__ import annotations
+
+import gzip
+import json
+import logging
+import sys
+import tempfile
+import threading
+from collections import defaultdict
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+from werkzeug.serving import make_server
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from patientapp import create_app  # noqa: E402
+from patientapp.cli import create_demo  # noqa: E402
+
+KIND = {"document": "HTML", "stylesheet": "CSS", "script": "JS", "image": "images", "font": "fonts"}
+
+
+def measure(page, url: str) -> dict[str, dict[str, int]]:
+    bodies: dict[str, tuple[str, bytes]] = {}
+
+    def record(response):
+        try:
+            bodies[response.url] = (KIND.get(response.request.resource_type, "other"), response.body())
+        except Exception:  # redirects have no body
+            pass
+
+    page.on("response", record)
+    page.goto(url)
+    page.wait_for_load_state("networkidle")
+    page.remove_listener("response", record)
+    totals: dict[str, dict[str, int]] = defaultdict(lambda: {"files": 0, "raw": 0, "gzip": 0})
+    for kind, body in bodies.values():
+        for key in (kind, "total"):
+            totals[key]["files"] += 1
+            totals[key]["raw"] += len(body)
+            totals[key]["gzip"] += len(gzip.compress(body, 9))
+    return dict(totals)
+
+
+def main() -> None:
+    results = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        app = create_app({"DATABASE_URL": f"sqlite:///{tmp}/bench.sqlite3", "SECRET_KEY": "bench" * 10})
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
+        server = make_server("127.0.0.1", 0, app, threaded=True)
+        base = f"http://localhost:{server.server_port}"
+        app.config["PUBLIC_BASE_URL"] = base
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        with app.app_context():
+            app.extensions["patientapp.db"].upgrade()
+            links = {row["language"]: row["link"] for row in create_demo()}
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path="/usr/bin/chromium",
+                                        args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+            for lang in ("nb", "ar"):
+                for name, url in (("landing", links[lang]), ("guide", f"{base}/guide/no-sound?lang={lang}")):
+                    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+                    results[f"{name} ({lang})"] = measure(context.new_page(), url)
+                    context.close()
+            browser.close()
+        server.shutdown()
+
+    out = ROOT / "bench/results"
+    out.mkdir(exist_ok=True)
+    (out / "landing-weight.json").write_text(json.dumps(results, indent=2))
+    print("| page | HTML raw / gzip | CSS raw / gzip | JS raw / gzip | images raw / gzip | total gzip |")
+    print("|---|---|---|---|---|---|")
+    for page, totals in results.items():
+        def cell(kind):
+            t = totals.get(kind)
+            return f"{t['raw'] / 1024:.1f} / {t['gzip'] / 1024:.1f} KB" if t else "none"
+        print(f"| {page} | {cell('HTML')} | {cell('CSS')} | {cell('JS')} | {cell('images')} | "
+              f"{totals['total']['gzip'] / 1024:.1f} KB in {totals['total']['files']} files |")
+
+
+if __name__ == "__main__":
+    main()
