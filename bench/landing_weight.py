@@ -9,21 +9,17 @@ from __future__ import annotations
 
 import gzip
 import json
-import logging
 import sys
 import tempfile
-import threading
 from collections import defaultdict
 from pathlib import Path
 
 from playwright.sync_api import sync_playwright
-from werkzeug.serving import make_server
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from patientapp import create_app  # noqa: E402
-from patientapp.cli import create_demo  # noqa: E402
+from patientapp.demo import demo_site  # noqa: E402
 
 KIND = {"document": "HTML", "stylesheet": "CSS", "script": "JS", "image": "images", "font": "fonts"}
 
@@ -52,26 +48,15 @@ def measure(page, url: str) -> dict[str, dict[str, int]]:
 
 def main() -> None:
     results = {}
-    with tempfile.TemporaryDirectory() as tmp:
-        app = create_app({"DATABASE_URL": f"sqlite:///{tmp}/bench.sqlite3", "SECRET_KEY": "bench" * 10})
-        logging.getLogger("werkzeug").setLevel(logging.WARNING)
-        server = make_server("127.0.0.1", 0, app, threaded=True)
-        base = f"http://localhost:{server.server_port}"
-        app.config["PUBLIC_BASE_URL"] = base
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        with app.app_context():
-            app.extensions["patientapp.db"].upgrade()
-            links = {row["language"]: row["link"] for row in create_demo()}
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path="/usr/bin/chromium",
-                                        args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
-            for lang in ("nb", "ar"):
-                for name, url in (("landing", links[lang]), ("guide", f"{base}/guide/no-sound?lang={lang}")):
-                    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
-                    results[f"{name} ({lang})"] = measure(context.new_page(), url)
-                    context.close()
-            browser.close()
-        server.shutdown()
+    with tempfile.TemporaryDirectory() as tmp, demo_site(tmp) as (base, links), sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium",
+                                    args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        for lang in ("nb", "ar"):
+            for name, url in (("landing", links[lang]), ("guide", f"{base}/guide/no-sound?lang={lang}")):
+                context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+                results[f"{name} ({lang})"] = measure(context.new_page(), url)
+                context.close()
+        browser.close()
 
     out = ROOT / "bench/results"
     out.mkdir(exist_ok=True)

@@ -1,12 +1,9 @@
 """Browser fixtures: the real app on a live server, driven by Debian's Chromium through Playwright."""
 from __future__ import annotations
 
-import logging
 import os
-import threading
 
 import pytest
-from werkzeug.serving import make_server
 
 CHROMIUM = os.environ.get("PATIENTAPP_CHROMIUM", "/usr/bin/chromium")
 PHONE = {"width": 390, "height": 844}
@@ -27,15 +24,10 @@ CHROMIUM_ARGS = [
 @pytest.fixture(scope="session")
 def live_server(session_app):
     """The session's app served on http://localhost:<port>: a secure context and a valid RP ID."""
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    server = make_server("127.0.0.1", 0, session_app, threaded=True)
-    base_url = f"http://localhost:{server.server_port}"
-    session_app.config["PUBLIC_BASE_URL"] = base_url
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield base_url
-    server.shutdown()
-    thread.join(timeout=5)
+    from patientapp.demo import serve
+
+    with serve(session_app) as base_url:
+        yield base_url
 
 
 @pytest.fixture(scope="session")
