@@ -63,11 +63,13 @@ def create_app(test_config: dict | None = None) -> Flask:
     _template_helpers(app)
     errors.init_app(app)
 
-    # Blueprints: the patient's invitation pages and the public pages (home, guides, health).
+    # Blueprints: the patient's invitation pages, the equipment check, the public pages.
+    from .check import bp as check_bp
     from .patient import bp as patient_bp
     from .public import bp as public_bp
 
     app.register_blueprint(patient_bp)
+    app.register_blueprint(check_bp)
     app.register_blueprint(public_bp)
 
     from . import cli

@@ -76,6 +76,9 @@ class Invitation(Base):
     room_ref: Mapped[str | None] = mapped_column(String(40), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # The equipment check's result, one word per check ({"camera": "ok", …}); never media.
+    check_summary: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     clinic: Mapped[Clinic] = relationship(back_populates="invitations", lazy="joined")

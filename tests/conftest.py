@@ -119,7 +119,8 @@ class Invitations:
         self.app = app
 
     def create(self, *, language="nb", starts_in=timedelta(hours=2), duration=timedelta(minutes=30),
-               state=None, label="AB", clinic_name="Nordby helsesenter", phone="+4712345678"):
+               state=None, label="AB", clinic_name="Nordby helsesenter", phone="+4712345678",
+               room_settings=None):
         from sqlalchemy import select
 
         from patientapp import visits
@@ -131,6 +132,8 @@ class Invitations:
                 clinic = Clinic(slug="test", display_name=clinic_name, phone=phone,
                                 time_zone="Europe/Oslo", room_settings={})
                 session.add(clinic)
+            if room_settings is not None:
+                clinic.room_settings = room_settings
             start = datetime.now(timezone.utc) + starts_in
             invitation, token = visits.create_invitation(session, clinic, start, start + duration, language, label=label)
             if state:

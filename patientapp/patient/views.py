@@ -5,54 +5,24 @@ from urllib.parse import urlsplit
 
 import qrcode
 import qrcode.image.svg
-from flask import Response, current_app, g, redirect, render_template, session, url_for
+from flask import Response, current_app, g, redirect, render_template, url_for
 from flask_babel import gettext as _
 
-from .. import i18n, ics, links, visits
+from .. import i18n, ics, links, visit_session, visits
 from ..db import get_session
 from ..models import Invitation, utcnow
 from . import bp, context
-
-VISIT_KEY = "visit"
-
-
-def _window() -> visits.Window:
-    from datetime import timedelta
-
-    return visits.Window(grace=timedelta(minutes=current_app.config["LINK_GRACE_MINUTES"]))
-
-
-def _invalid_link():
-    """One page and one status for every link that does not work (R4): nothing about why."""
-    session.pop(VISIT_KEY, None)
-    session.pop(i18n.SESSION_KEY, None)
-    return render_template("patient/link-invalid.html"), 410
 
 
 def _enter(invitation: Invitation | None):
     """Start the patient's session for a working invitation and leave the token's URL (R5)."""
     now = utcnow()
-    if invitation is None or not _window().is_open(invitation, now):
-        return _invalid_link()
+    if invitation is None or not visit_session.window().is_open(invitation, now):
+        return visit_session.invalid_link()
     visits.open_invitation(invitation, now)
     g.db_session.commit()
-    session.clear()
-    session[VISIT_KEY] = invitation.ref
-    session[i18n.SESSION_KEY] = invitation.language
-    session.permanent = True
+    visit_session.start(invitation)
     return redirect(url_for("patient.landing"), code=303)
-
-
-def _current_invitation() -> Invitation | None:
-    ref = session.get(VISIT_KEY)
-    if not isinstance(ref, str):
-        return None
-    invitation = visits.find_by_ref(get_session(), ref)
-    if invitation is None or not _window().is_open(invitation, utcnow()):
-        return None
-    # The invitation's language comes after ?lang= and the cookie, before the browser's.
-    g.invitation_language = invitation.language
-    return invitation
 
 
 @bp.get("/i/<path:token>")
@@ -75,9 +45,9 @@ def open_device_link(signed: str):
 @bp.get("/visit")
 def landing():
     """The landing page: when, with whom, what to prepare, consent, privacy, cost, devices."""
-    invitation = _current_invitation()
+    invitation = visit_session.current_invitation()
     if invitation is None:
-        return _invalid_link()
+        return visit_session.invalid_link()
     page = context.landing(invitation, i18n.current().format_locale, utcnow())
     library = current_app.extensions["patientapp.guides"]
     lang = i18n.current().code
@@ -89,9 +59,9 @@ def landing():
 @bp.get("/visit/calendar.ics")
 def calendar():
     """An .ics file for the patient's own calendar: private, with a link back to this invitation."""
-    invitation = _current_invitation()
+    invitation = visit_session.current_invitation()
     if invitation is None:
-        return _invalid_link()
+        return visit_session.invalid_link()
     url = _device_url(invitation, "calendar")
     body = ics.event(
         uid_seed=invitation.ref,
@@ -111,9 +81,9 @@ def calendar():
 @bp.get("/visit/qr.svg")
 def qr_code():
     """A QR code that opens this invitation on a phone; it expires after a short while."""
-    invitation = _current_invitation()
+    invitation = visit_session.current_invitation()
     if invitation is None:
-        return _invalid_link()
+        return visit_session.invalid_link()
     image = qrcode.make(_device_url(invitation, "qr"), image_factory=qrcode.image.svg.SvgPathImage,
                         border=2, error_correction=qrcode.constants.ERROR_CORRECT_M)
     return Response(image.to_string(encoding="unicode"), mimetype="image/svg+xml")

@@ -7,6 +7,8 @@ import pytest
 
 CHROMIUM = os.environ.get("PATIENTAPP_CHROMIUM", "/usr/bin/chromium")
 PHONE = {"width": 390, "height": 844}
+ANDROID_CHROME = ("Mozilla/5.0 (Linux; Android 13; Pixel 7) AppleWebKit/537.36 (KHTML, like Gecko) "
+                  "Chrome/156.0.0.0 Mobile Safari/537.36")
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -31,16 +33,57 @@ def live_server(session_app):
 
 
 @pytest.fixture(scope="session")
-def browser():
+def playwright():
     from playwright.sync_api import sync_playwright
 
     if not os.path.exists(CHROMIUM):
         pytest.fail(f"Chromium not found at {CHROMIUM}: run `make browser`")
-    playwright = sync_playwright().start()
+    instance = sync_playwright().start()
+    yield instance
+    instance.stop()
+
+
+@pytest.fixture(scope="session")
+def browser(playwright):
     browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
     yield browser
     browser.close()
-    playwright.stop()
+
+
+@pytest.fixture(scope="session")
+def media_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("media")
+
+
+@pytest.fixture
+def media_browser(playwright, media_dir, live_server, app):
+    """A Chromium whose camera shows a chosen scene and whose microphone plays a chosen sound.
+
+    `media_browser(scene="dark", sound="silence", allow=True)` returns a Pages opener for it;
+    allow=False launches without the auto-accept flag, so every permission request is denied.
+    """
+    from tests.browser import media
+
+    launched = []
+
+    def launch(scene="good", sound="speech", allow=True):
+        video = media_dir / f"{scene}.y4m"
+        audio = media_dir / f"{sound}.wav"
+        if not video.exists():
+            media.write_video(video, media.SCENES[scene])
+        if not audio.exists():
+            media.write_audio(audio, sound)
+        args = [a for a in CHROMIUM_ARGS if allow or a != "--use-fake-ui-for-media-stream"]
+        args += [f"--use-file-for-fake-video-capture={video}", f"--use-file-for-fake-audio-capture={audio}"]
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=args)
+        opener = Pages(browser, live_server)
+        launched.append((browser, opener))
+        return opener
+
+    yield launch
+    for browser, opener in launched:
+        opener.close()
+        browser.close()
 
 
 class Pages:
@@ -50,9 +93,10 @@ class Pages:
         self.browser, self.base_url = browser, base_url
         self.contexts = []
 
-    def new(self, *, lang="nb", viewport=PHONE, mobile=True):
+    def new(self, *, lang="nb", viewport=PHONE, mobile=True, user_agent=None):
         context = self.browser.new_context(base_url=self.base_url, viewport=viewport, is_mobile=mobile,
-                                           has_touch=mobile, locale={"nb": "nb-NO"}.get(lang, lang))
+                                           has_touch=mobile, locale={"nb": "nb-NO"}.get(lang, lang),
+                                           user_agent=user_agent)
         self.contexts.append(context)
         page = context.new_page()
         page.requests, page.console = [], []

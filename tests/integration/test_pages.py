@@ -6,7 +6,7 @@ from patientapp.guides import SLUGS
 from tests.pages import assert_page_ok
 
 LANGS = list(i18n.LANGUAGES)
-PUBLIC_PATHS = ["/", "/guide"] + [f"/guide/{slug}" for slug in SLUGS]
+PUBLIC_PATHS = ["/", "/guide", "/check"] + [f"/guide/{slug}" for slug in SLUGS]
 
 
 @pytest.mark.parametrize("lang", LANGS)
@@ -44,6 +44,9 @@ def test_route_inventory(app):
                     if not r.rule.startswith("/__test"))
     assert routes == [
         "GET /",
+        "GET /api/check/download",
+        "GET /api/check/ping",
+        "GET /check",
         "GET /d/<path:signed>",
         "GET /guide",
         "GET /guide/<slug>",
@@ -53,7 +56,9 @@ def test_route_inventory(app):
         "GET /static/<path:filename>",
         "GET /visit",
         "GET /visit/calendar.ics",
+        "GET /visit/check",
         "GET /visit/qr.svg",
+        "POST /api/visit/check",
         "POST /csp-report",
     ]
     assert not [r for r in routes if "password" in r or "otp" in r]

@@ -1,0 +1,106 @@
+"""What the check page needs: its translated messages for the scripts, guide links, clinic settings."""
+from __future__ import annotations
+
+from flask import current_app, url_for
+from flask_babel import gettext as _
+
+from .. import checks, i18n
+from ..models import Invitation
+
+
+def messages() -> dict[str, str]:
+    """Every sentence the check's scripts may show, translated here (JS never hard-codes text)."""
+    return {
+        "checking": _("Checking …"),
+        "browser.ok": _("Your browser can be used for video calls."),
+        "browser.inapp.android": _("This page is open inside another app, where the camera often does not work. Tap the menu (⋮) and choose “Open in Chrome”."),
+        "browser.inapp.ios": _("This page is open inside another app, where the camera often does not work. Tap the menu (⋯) or the share button and choose “Open in Safari”."),
+        "browser.inapp.other": _("This page is open inside another app, where the camera often does not work. Copy the link and open it in Chrome, Edge or Safari."),
+        "browser.unsupported": _("This browser may not work with the video service. Use Chrome, Edge or Safari."),
+        "browser.missing": _("This browser cannot make video calls. Update it, or use Chrome, Edge or Safari."),
+        "browser.insecure": _("This page is not opened in a secure way. Open the link from your SMS again."),
+        "media.asking": _("Your browser asks for permission. Choose “Allow”."),
+        "camera.ok": _("Your camera works."),
+        "camera.resolution": _("The picture is %(width)s × %(height)s pixels."),
+        "camera.NotAllowedError": _("The camera is blocked for this page."),
+        "camera.NotFoundError": _("We found no camera. Check that it is connected, or use another device."),
+        "camera.NotReadableError": _("Another app is using the camera. Close apps such as Teams, Zoom or FaceTime, and try again."),
+        "camera.SecurityError": _("The camera is not allowed here. Open the check in a new window."),
+        "camera.other": _("The camera could not start. Close the browser, open it again and try again."),
+        "microphone.listening": _("Say something, for example count from one to five."),
+        "microphone.ok": _("We can hear you."),
+        "microphone.silent": _("We cannot hear you. Check that the microphone is not muted or covered."),
+        "microphone.quiet": _("We can hear you, but very faintly. Move closer to the device."),
+        "microphone.clipping": _("Your sound is very loud and may be distorted. Move a little further away."),
+        "microphone.level": _("Sound level: %(level)s %%"),
+        "microphone.NotAllowedError": _("The microphone is blocked for this page."),
+        "microphone.NotFoundError": _("We found no microphone. Check that it is connected, or use another device."),
+        "microphone.NotReadableError": _("Another app is using the microphone. Close apps such as Teams, Zoom or FaceTime, and try again."),
+        "microphone.SecurityError": _("The microphone is not allowed here. Open the check in a new window."),
+        "microphone.other": _("The microphone could not start. Close the browser, open it again and try again."),
+        "steps.android": _("On Android: tap the icon to the left of the address, then “Permissions”. Allow the camera and microphone, and reload the page."),
+        "steps.ios": _("On iPhone: tap “aA” in the address bar, then “Website Settings”. Allow the camera and microphone, and reload the page."),
+        "steps.windows": _("On Windows: click the icon to the left of the address. Set the camera and microphone to “Allow”, and reload the page."),
+        "steps.mac": _("On Mac with Safari: open the Safari menu, choose “Settings for this website” and allow the camera and microphone. Reload the page."),
+        "steps.other": _("Allow the camera and microphone for this page in your browser’s settings, and reload the page."),
+        "speaker.question": _("Did you hear the sound?"),
+        "speaker.ok": _("Your speaker works."),
+        "speaker.no": _("Turn the volume up and play the sound again. On iPhone, check that the phone is not on silent."),
+        "speaker.failed": _("The sound could not be played. Check the volume, and try again."),
+        "light.ok": _("The light is good."),
+        "light.black": _("The picture is black. Check that nothing covers the camera."),
+        "light.dark": _("It is too dark. Turn on a lamp in front of you, or face a window."),
+        "light.backlit": _("There is strong light behind you, so your face is dark. Turn so that the window or lamp is in front of you."),
+        "light.bright": _("The picture is too bright. Move away from strong light or sun."),
+        "light.waiting": _("The light is measured when the camera is on."),
+        "network.ok": _("Your connection is good enough for video."),
+        "network.fair": _("Your connection is a little slow. Move closer to the wireless router, or close other apps."),
+        "network.poor": _("Your connection is too slow for video. Move closer to the router, try mobile data, or ask others at home to stop streaming."),
+        "network.offline": _("You are not connected to the internet."),
+        "network.details": _("Response time %(rtt)s ms, speed %(speed)s Mbit/s."),
+        "network.ice.fail": _("The video service could not be reached from this network. Try mobile data instead of the wireless network, or the other way round."),
+        "battery.ok": _("The battery is at %(level)s %%."),
+        "battery.charging": _("The device is charging."),
+        "battery.low": _("The battery is low (%(level)s %%). Plug in the charger."),
+        "battery.unknown": _("Your browser does not show the battery level. Charge the device before the appointment."),
+        "summary.ok": _("Everything works. You are ready."),
+        "summary.warn": _("It works, but read the advice below."),
+        "summary.fail": _("There are problems. Follow the advice below, then check again."),
+        "summary.pending": _("Some checks are not finished yet."),
+        "summary.saved": _("The clinic can see that you have checked your equipment."),
+        "status.ok": _("OK"),
+        "status.warn": _("Advice"),
+        "status.fail": _("Problem"),
+        "status.pending": _("Not checked yet"),
+    }
+
+
+def page_context(invitation: Invitation | None) -> dict:
+    library = current_app.extensions["patientapp.guides"]
+    lang = i18n.current().code
+    ice_servers = (invitation.clinic.room_settings or {}).get("ice_servers", []) if invitation else []
+    return {
+        "invitation": invitation,
+        "check_names": {
+            "browser": _("Browser"),
+            "camera": _("Camera"),
+            "microphone": _("Microphone"),
+            "speaker": _("Sound"),
+            "light": _("Light"),
+            "network": _("Connection"),
+            "battery": _("Battery"),
+        },
+        "check_config": {
+            "messages": messages(),
+            "summaryUrl": url_for("check.save_summary") if invitation else None,
+            "pingUrl": url_for("check.ping"),
+            "downloadUrl": url_for("check.download", bytes=checks.DOWNLOAD_SAMPLE_BYTES),
+            "thresholds": {"goodRttMs": checks.NETWORK_GOOD_RTT_MS, "goodMbps": checks.NETWORK_GOOD_MBPS,
+                           "poorMbps": checks.NETWORK_POOR_MBPS},
+            # STUN/TURN addresses from the clinic's room settings, if any; only reachability is tested.
+            "iceServers": [s for s in ice_servers if isinstance(s, dict) and isinstance(s.get("urls"), (str, list))],
+            "guides": {check: {"url": url_for("public.guide", slug=slug), "title": guide.title}
+                       for check, slug in checks.GUIDE_FOR.items() if (guide := library.get(slug, lang))},
+            "blockedGuide": {"url": url_for("public.guide", slug="blocked"), "title": library.get("blocked", lang).title},
+        },
+    }

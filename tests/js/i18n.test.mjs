@@ -1,0 +1,17 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+
+import { Messages } from '../../patientapp/static/js/check/i18n.js';
+
+test('placeholders and literal percent signs', () => {
+  const messages = new Messages({ level: 'Lydnivå: %(level)s %%', size: '%(width)s × %(height)s' }, 'nb');
+  assert.equal(messages.t('level', { level: 42 }), 'Lydnivå: 42 %');
+  assert.equal(messages.t('size', { width: 640, height: 480 }), '640 × 480');
+  assert.equal(messages.t('missing'), '');
+});
+
+test('numbers follow the language', () => {
+  assert.equal(new Messages({}, 'ar-EG').number(12), '١٢');
+  assert.equal(new Messages({}, 'nb').number(1.25, 1), '1,3');
+  assert.equal(new Messages({}, 'en').number(1280, 0, false), '1280');
+});
