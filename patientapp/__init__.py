@@ -48,6 +48,9 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=0)
 
     logs.install(app.config["LOG_LEVEL"])
+    # UTF-8 JSON: Arabic and Urdu text is a third of the size of \uXXXX escapes. Jinja's tojson
+    # still escapes <, >, & and ' so JSON inside a page stays safe.
+    app.json.ensure_ascii = False
 
     # Extensions: database, translations, CSRF, security headers.
     app.extensions["patientapp.db"] = db.Database(app.config["DATABASE_URL"])

@@ -32,7 +32,6 @@ def messages() -> dict[str, str]:
         "microphone.silent": _("We cannot hear you. Check that the microphone is not muted or covered."),
         "microphone.quiet": _("We can hear you, but very faintly. Move closer to the device."),
         "microphone.clipping": _("Your sound is very loud and may be distorted. Move a little further away."),
-        "microphone.level": _("Sound level: %(level)s %%"),
         "microphone.NotAllowedError": _("The microphone is blocked for this page."),
         "microphone.NotFoundError": _("We found no microphone. Check that it is connected, or use another device."),
         "microphone.NotReadableError": _("Another app is using the microphone. Close apps such as Teams, Zoom or FaceTime, and try again."),

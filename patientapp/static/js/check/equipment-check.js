@@ -175,7 +175,7 @@ class EquipmentCheck {
     this.mic = this.mic || new MicCheck({
       meter: $row.querySelector('.pa-js-meter'),
       output: $row.querySelector('.pa-js-meter-value'),
-      format: (percent) => this.t('microphone.level', { level: this.messages.number(percent) }),
+      format: (percent) => this.messages.percent(percent),
     }, (result) => {
       const key = result.kind === 'listening' ? 'microphone.listening' : `microphone.${result.kind}`;
       this.sections.microphone.set(result.status, this.t(key));

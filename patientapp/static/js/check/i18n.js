@@ -7,6 +7,8 @@ export class Messages {
   constructor(table, lang) {
     this.table = table || {};
     this.lang = lang || 'nb';
+    // Western digits, as the server's Babel formats dates and times: one page, one kind of digit.
+    this.locale = `${this.lang}-u-nu-latn`;
   }
 
   /**
@@ -19,9 +21,14 @@ export class Messages {
     return text.replace(/%\((\w+)\)[sd]|%%/g, (match, name) => (name ? String(values[name] ?? '') : '%'));
   }
 
-  /** A number formatted for the page's language (Arabic digits where the locale uses them). */
+  /** A percentage (0–100) as the page's language writes it: "68 %", "68%", "٦٨٪". */
+  percent(value) {
+    return new Intl.NumberFormat(this.locale, { style: 'percent', maximumFractionDigits: 0 }).format(value / 100);
+  }
+
+  /** A number formatted for the page's language (decimal comma in nb, and so on). */
   number(value, digits = 0, grouping = true) {
-    return new Intl.NumberFormat(this.lang, {
+    return new Intl.NumberFormat(this.locale, {
       maximumFractionDigits: digits, minimumFractionDigits: digits, useGrouping: grouping }).format(value);
   }
 }
