@@ -66,7 +66,7 @@ def media_browser(playwright, media_dir, live_server, app):
 
     launched = []
 
-    def launch(scene="good", sound="speech", allow=True):
+    def launch(scene="good", sound="speech", allow=True, cameras=1):
         video = media_dir / f"{scene}.y4m"
         audio = media_dir / f"{sound}.wav"
         if not video.exists():
@@ -74,7 +74,13 @@ def media_browser(playwright, media_dir, live_server, app):
         if not audio.exists():
             media.write_audio(audio, sound)
         args = [a for a in CHROMIUM_ARGS if allow or a != "--use-fake-ui-for-media-stream"]
-        args += [f"--use-file-for-fake-video-capture={video}", f"--use-file-for-fake-audio-capture={audio}"]
+        if cameras > 1:
+            # Chromium's own fake cameras (a file can feed only one): for switching between them.
+            args = [a for a in args if a != "--use-fake-device-for-media-stream"]
+            args.append(f"--use-fake-device-for-media-stream=device-count={cameras}")
+        else:
+            args += [f"--use-file-for-fake-video-capture={video}"]
+        args.append(f"--use-file-for-fake-audio-capture={audio}")
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=args)
         opener = Pages(browser, live_server)
         launched.append((browser, opener))

@@ -170,3 +170,42 @@ def test_check_without_scripts_explains_how_to_check_by_hand(browser, live_serve
     expect(page.locator(".pa-no-js")).to_be_visible()
     expect(page.locator(".pa-js-start-media")).to_be_hidden()
     context.close()
+
+
+def test_two_cameras_can_be_switched_on_a_phone_and_chosen_on_a_pc(media_browser, invitations):
+    _, token = invitations.create(language="en")
+    chromium = media_browser(cameras=2)
+    phone = chromium.new(lang="en")
+    start(phone, token)
+    switch = phone.get_by_role("button", name="Switch camera")
+    expect(switch).to_be_visible(timeout=SLOW)
+    switch.click()
+    expect(status(phone, "camera")).to_have_attribute("data-status", "ok")
+    assert phone.evaluate("document.querySelector('.pa-js-video').srcObject.getVideoTracks()[0].readyState") == "live"
+
+    desk = chromium.new(lang="en", viewport={"width": 1280, "height": 900}, mobile=False)
+    start(desk, token)
+    select = desk.get_by_label("Choose camera")
+    expect(select).to_be_visible(timeout=SLOW)
+    options = select.locator("option")
+    assert options.count() == 2
+    first = desk.evaluate("document.querySelector('.pa-js-video').srcObject.getVideoTracks()[0].label")
+    select.select_option(index=1)
+    desk.wait_for_function(f"document.querySelector('.pa-js-video').srcObject.getVideoTracks()[0].label !== {first!r}")
+    expect(status(desk, "camera")).to_have_attribute("data-status", "ok")
+
+
+def test_check_again_starts_over(media_browser, invitations):
+    _, token = invitations.create(language="en")
+    page = media_browser(scene="good", sound="speech").new(lang="en")
+    start(page, token)
+    expect(status(page, "microphone")).to_have_attribute("data-status", "ok", timeout=SLOW)
+    page.get_by_role("button", name="Play a test sound").click()
+    page.get_by_role("button", name="No").click()
+    expect(status(page, "speaker")).to_have_attribute("data-status", "warn")
+    expect(status(page, "speaker")).to_contain_text("Turn the volume up")
+    page.get_by_role("button", name="Check again").click()
+    expect(status(page, "speaker")).to_have_attribute("data-status", "pending")
+    expect(page.locator(".pa-js-heard")).to_be_hidden()
+    for check in ("camera", "microphone", "network"):
+        expect(status(page, check)).to_have_attribute("data-status", "ok", timeout=SLOW)

@@ -105,3 +105,23 @@ def test_clinic_stun_servers_reach_the_page_but_nothing_else(client, invitations
     body = client.get("/visit/check").get_data(as_text=True)
     assert "stun:stun.example.no:3478" in body
     assert "1234" not in body and "join.nhn.no" not in body and "junk" not in body
+
+
+def test_every_message_the_scripts_ask_for_exists(app):
+    """Literal keys in the scripts, and the keys they build from a kind or a name."""
+    from pathlib import Path
+
+    from patientapp.check.context import messages
+
+    with app.test_request_context():
+        table = messages()
+    js = "\n".join(p.read_text() for p in (Path(app.static_folder) / "js/check").glob("*.js"))
+    literal = set(re.findall(r"'((?:browser|media|camera|microphone|speaker|light|network|battery|summary|status|steps)\.[A-Za-z.]+)'", js))
+    built = {f"light.{k}" for k in ("ok", "black", "dark", "backlit", "bright", "waiting")}
+    built |= {f"microphone.{k}" for k in ("ok", "clipping", "quiet", "silent", "listening")}
+    built |= {f"{d}.{e}" for d in ("camera", "microphone")
+              for e in ("NotAllowedError", "NotFoundError", "NotReadableError", "SecurityError", "other")}
+    built |= {f"status.{s}" for s in checks.RESULTS} | {f"summary.{s}" for s in checks.RESULTS}
+    built |= {f"steps.{p}" for p in ("android", "ios", "windows", "mac", "other")}
+    missing = sorted((literal | built) - set(table))
+    assert literal and not missing, missing
