@@ -43,8 +43,10 @@ def test_good_light_and_speech_pass_and_the_clinic_gets_only_a_summary(media_bro
     assert page.locator("meter").evaluate("m => m.max") == 100
 
     page.get_by_role("button", name="Play a test sound").click()
-    with page.expect_request(lambda r: r.method == "POST" and '"speaker":"ok"' in (r.post_data or ""), timeout=5000):
+    with page.expect_response(lambda r: r.request.method == "POST" and '"speaker":"ok"' in (r.request.post_data or ""),
+                              timeout=5000) as saved:
         page.get_by_role("button", name="Yes").click()
+    assert saved.value.status == 200, (saved.value.status, saved.value.text()[:300])
     expect(status(page, "speaker")).to_have_attribute("data-status", "ok")
     expect(page.locator(".pa-summary")).to_have_attribute("data-summary", "ok")
     expect(page.locator(".pa-js-summary-text")).to_have_text("Everything works. You are ready.")
@@ -191,7 +193,9 @@ def test_two_cameras_can_be_switched_on_a_phone_and_chosen_on_a_pc(media_browser
     assert options.count() == 2
     first = desk.evaluate("document.querySelector('.pa-js-video').srcObject.getVideoTracks()[0].label")
     select.select_option(index=1)
-    desk.wait_for_function(f"document.querySelector('.pa-js-video').srcObject.getVideoTracks()[0].label !== {first!r}")
+    # A function, not an expression string: strings are eval'd, which the page's CSP refuses.
+    desk.wait_for_function("(first) => document.querySelector('.pa-js-video').srcObject.getVideoTracks()[0].label !== first",
+                           arg=first)
     expect(status(desk, "camera")).to_have_attribute("data-status", "ok")
 
 

@@ -63,7 +63,7 @@ def test_qr_code_only_on_large_screens(pages, invitations):
     desk.goto(f"/i/{token}")
     image = desk.locator(".pa-qr__image")
     image.scroll_into_view_if_needed()
-    desk.wait_for_function("document.querySelector('.pa-qr__image').naturalWidth > 0")
+    desk.wait_for_function("() => document.querySelector('.pa-qr__image').naturalWidth > 0")
     assert image.is_visible()
 
 
