@@ -46,6 +46,7 @@ db-upgrade: install ## Apply the database migrations
 demo: install translations-compile ## Create demo invitations and print their links
 	$(VENV)/bin/flask demo
 
+run: export PATIENTAPP_ALLOW_LOCAL_ROOMS ?= 1
 run: install translations-compile ## Set up and run the app with demo data on http://localhost:5000
 	$(VENV)/bin/flask demo
 	@echo "Serving on $(PATIENTAPP_PUBLIC_BASE_URL) (Ctrl+C stops)"

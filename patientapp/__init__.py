@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 from flask import Flask, g, request, url_for
@@ -42,6 +43,9 @@ def create_app(test_config: dict | None = None) -> Flask:
         WTF_CSRF_TIME_LIMIT=None,
         BABEL_DEFAULT_LOCALE=i18n.DEFAULT,
         BABEL_DEFAULT_TIMEZONE=settings["DEFAULT_TIME_ZONE"],
+        ROOM_HOSTS=[h.strip() for h in str(settings["ROOM_HOSTS"]).split(",") if h.strip()]
+        if isinstance(settings["ROOM_HOSTS"], str) else list(settings["ROOM_HOSTS"]),
+        STAFF_IDLE_TIMEOUT=timedelta(minutes=int(settings["STAFF_IDLE_MINUTES"])),
     )
     if int(app.config.get("PROXY_HOPS", 0) or 0):
         hops = int(app.config["PROXY_HOPS"])
@@ -66,14 +70,21 @@ def create_app(test_config: dict | None = None) -> Flask:
     _template_helpers(app)
     errors.init_app(app)
 
-    # Blueprints: the patient's invitation pages, the equipment check, the public pages.
+    # Blueprints: the patient's pages, the equipment check, the public pages, the clinic's workspace.
     from .check import bp as check_bp
     from .patient import bp as patient_bp
     from .public import bp as public_bp
+    from .staff import bp as staff_bp
 
     app.register_blueprint(patient_bp)
     app.register_blueprint(check_bp)
     app.register_blueprint(public_bp)
+    app.register_blueprint(staff_bp)
+    if app.config["ALLOW_LOCAL_ROOMS"]:
+        # Development and tests only: a stand-in for the video service on this server.
+        from .public.views import dev_video_room
+
+        app.add_url_rule("/dev/video-room", "dev_video_room", dev_video_room)
 
     from . import cli
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 import json
 
 import click
+import qrcode
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
-from .demo import create_demo
+from . import i18n
+from .demo import create_demo, enrol_staff
 
 def _database():
     return current_app.extensions["patientapp.db"]
@@ -24,6 +26,24 @@ def init_app(app: Flask) -> None:
 
     app.cli.add_command(db_group)
 
+    staff_group = AppGroup("staff", help="Clinic staff.")
+
+    @staff_group.command("enrol")
+    @click.option("--clinic", "clinic_slug", required=True, help="The clinic's short name, e.g. demo.")
+    @click.option("--email", required=True)
+    @click.option("--name", "display_name", default=None, help="Shown in the workspace (default: the e-mail).")
+    @click.option("--role", type=click.Choice(["admin", "staff"]), default="staff")
+    @click.option("--language", type=click.Choice(list(i18n.LANGUAGES)), default="nb")
+    def enrol(clinic_slug, email, display_name, role, language):
+        """Print a single-use enrolment link (and its QR code) with which a person creates a passkey."""
+        link = enrol_staff(clinic_slug, email, display_name, role, language)
+        click.echo(f"Enrolment link (single use, valid for one hour):\n  {link}\n")
+        qr = qrcode.QRCode(border=1)
+        qr.add_data(link)
+        qr.print_ascii(out=click.get_text_stream("stdout"))
+
+    app.cli.add_command(staff_group)
+
     @app.cli.command("demo")
     @click.option("--json", "as_json", is_flag=True, help="Print the links as JSON.")
     def demo(as_json: bool):
@@ -36,3 +56,5 @@ def init_app(app: Flask) -> None:
         click.echo("Demo invitations (open one in a browser):")
         for row in created:
             click.echo(f"  {row['language']}: {row['link']}")
+        link = enrol_staff("demo", "admin@demo.example", "Demo admin", "admin", "nb")
+        click.echo(f"\nClinic workspace: create a passkey for the demo administrator (single use, one hour):\n  {link}")

@@ -20,6 +20,26 @@ DEFAULTS: dict[str, object] = {
     # The QR code on a large screen opens the invitation on a phone for this long.
     "QR_LINK_MAX_AGE_SECONDS": 1800,
     "PATIENT_SESSION_HOURS": 24,
+    # A knock nobody answers lapses after this (15 minutes, as Join does).
+    "KNOCK_LAPSE_SECONDS": 900,
+    # How often the waiting page asks for news; admit-to-hand-off is at most this plus a round trip.
+    "STATUS_POLL_SECONDS": 2,
+    # Video services a patient may be handed over to (R11); *.example.com matches subdomains.
+    "ROOM_HOSTS": "join.nhn.no,*.whereby.com",
+    # Development and tests only: allow http://localhost rooms (a stand-in for the video service).
+    "ALLOW_LOCAL_ROOMS": False,
+    # The name the patient gets in the video room: neutral, never the label (R13).
+    "PATIENT_DISPLAY_NAME": "Pasient",
+    "RP_NAME": "patientapp",
+    # The clinic's own routine for when video fails (a page on its intranet), linked from the dashboard.
+    "EMERGENCY_ROUTINE_URL": "",
+    "STAFF_IDLE_MINUTES": 30,
+    "SMS_GATEWAY": "outbox",
+    "SMS_HTTP_URL": "",
+    "SMS_HTTP_USERNAME": "",
+    "SMS_HTTP_PASSWORD": "",
+    "SMS_HTTP_TOKEN": "",
+    "SMS_SENDER": "",
     "CONTENT_DIR": "",  # empty: the repository's content/ folder
     "LOG_LEVEL": "INFO",
 }

@@ -11,8 +11,8 @@ from flask import Flask, current_app
 from sqlalchemy import select
 from werkzeug.serving import make_server
 
-from . import i18n, visits
-from .models import Clinic
+from . import audit, i18n, staff_auth, visits
+from .models import Clinic, Staff, utcnow
 
 DEMO_CLINIC = {
     "slug": "demo",
@@ -32,16 +32,46 @@ def create_demo(now: datetime | None = None) -> list[dict]:
         if clinic is None:
             clinic = Clinic(**DEMO_CLINIC, room_settings={})
             session.add(clinic)
+        base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
+        if current_app.config["ALLOW_LOCAL_ROOMS"]:
+            # A stand-in video room on this server, so the whole journey works offline.
+            clinic.room_settings = {"rooms": [{"key": "demo", "label": "Demo room", "provider": "template",
+                                               "template": base + "/dev/video-room?name={name}&lang={lang}"}]}
         start = (now + timedelta(minutes=15)).replace(second=0, microsecond=0)
         start += timedelta(minutes=(5 - start.minute % 5) % 5)
-        base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
         created = []
         for code in i18n.LANGUAGES:
             invitation, token = visits.create_invitation(
                 session, clinic, start, start + timedelta(minutes=30), code,
                 label=f"Demo {code}", languages=tuple(i18n.LANGUAGES))
+            invitation.room_ref = "demo" if clinic.room_settings.get("rooms") else None
             created.append({"language": code, "link": f"{base}/i/{token}", "starts_at": start.isoformat()})
     return created
+
+
+def enrol_staff(clinic_slug: str, email: str, display_name: str | None, role: str, language: str) -> str:
+    """Create (or find) a staff member and return a single-use enrolment link for them (R21)."""
+    database = current_app.extensions["patientapp.db"]
+    email = email.strip().lower()
+    with database.sessions() as session, session.begin():
+        clinic = session.scalar(select(Clinic).where(Clinic.slug == clinic_slug))
+        if clinic is None:
+            raise click_error(f"No clinic called {clinic_slug!r}. Run `flask demo` or create the clinic first.")
+        person = session.scalar(select(Staff).where(Staff.email == email))
+        if person is None:
+            person = Staff(clinic=clinic, email=email, display_name=display_name or email, role=role,
+                           language=language, user_handle=staff_auth.new_user_handle())
+            session.add(person)
+            session.flush()
+        token = staff_auth.new_enrolment(session, person, utcnow())
+        audit.record(session, "staff-enrol", clinic_id=clinic.id, detail=f"staff={person.id} cli")
+    return current_app.config["PUBLIC_BASE_URL"].rstrip("/") + f"/staff/enrol/{token}"
+
+
+def click_error(message: str) -> Exception:
+    import click
+
+    return click.ClickException(message)
 
 
 @contextmanager
@@ -68,7 +98,8 @@ def demo_site(folder: str) -> Iterator[tuple[str, dict[str, str]]]:
     """A complete demo on a SQLite file in `folder`: yields the base URL and a link per language."""
     from . import create_app
 
-    app = create_app({"DATABASE_URL": f"sqlite:///{folder}/demo.sqlite3", "SECRET_KEY": "demo-site-" * 5})
+    app = create_app({"DATABASE_URL": f"sqlite:///{folder}/demo.sqlite3", "SECRET_KEY": "demo-site-" * 5,
+                      "ALLOW_LOCAL_ROOMS": True})
     with serve(app) as base_url, app.app_context():
         app.extensions["patientapp.db"].upgrade()
         links = {row["language"]: row["link"] for row in create_demo()}

@@ -62,7 +62,7 @@ def from_accept_language(header_values) -> str | None:
 
 
 def select_locale() -> str:
-    """?lang= (remembered in a cookie), then the cookie, then the invitation's, then the browser's, then nb."""
+    """?lang= (remembered in a cookie), the cookie, the invitation's (or staff member's), the browser's, nb."""
     explicit = normalise(request.args.get("lang"))
     if explicit:
         g.remember_lang = explicit
@@ -70,6 +70,7 @@ def select_locale() -> str:
     return (
         normalise(request.cookies.get(LANG_COOKIE))
         or normalise(g.get("invitation_language") or session.get(SESSION_KEY))
+        or normalise(g.get("staff_language"))
         or from_accept_language(request.accept_languages)
         or DEFAULT
     )

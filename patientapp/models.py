@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, MetaData, String, TypeDecorator
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, LargeBinary, MetaData, String, TypeDecorator
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 # Stable constraint names, so that Alembic migrations read the same on SQLite and PostgreSQL.
@@ -79,6 +79,129 @@ class Invitation(Base):
     # The equipment check's result, one word per check ({"camera": "ok", …}); never media.
     check_summary: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # When the patient withdrew consent (the state says so too; this keeps the time for the clinic).
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     clinic: Mapped[Clinic] = relationship(back_populates="invitations", lazy="joined")
+
+
+class Staff(Base):
+    """A clinic's staff member. Signs in with passkeys only; the user handle is random (R16)."""
+
+    __tablename__ = "staff"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    clinic_id: Mapped[int] = mapped_column(ForeignKey("clinics.id", ondelete="CASCADE"))
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    display_name: Mapped[str] = mapped_column(String(80))
+    role: Mapped[str] = mapped_column(String(10), default="staff")  # "admin" or "staff"
+    language: Mapped[str] = mapped_column(String(5), default="nb")
+    user_handle: Mapped[bytes] = mapped_column(LargeBinary(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    clinic: Mapped[Clinic] = relationship(lazy="joined")
+    passkeys: Mapped[list["Passkey"]] = relationship(back_populates="staff", cascade="all, delete-orphan")
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+
+class Passkey(Base):
+    __tablename__ = "passkeys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id", ondelete="CASCADE"))
+    credential_id: Mapped[bytes] = mapped_column(LargeBinary(1024), unique=True)
+    public_key: Mapped[bytes] = mapped_column(LargeBinary(2048))
+    sign_count: Mapped[int] = mapped_column(Integer, default=0)
+    transports: Mapped[list] = mapped_column(JSON, default=list)
+    name: Mapped[str] = mapped_column(String(60))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    staff: Mapped[Staff] = relationship(back_populates="passkeys")
+
+
+class Enrolment(Base):
+    """A single-use link with which a staff member registers a passkey (R21)."""
+
+    __tablename__ = "enrolments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id", ondelete="CASCADE"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    staff: Mapped[Staff] = relationship(lazy="joined")
+
+
+class StaffSession(Base):
+    """Server-side staff sessions, so that logout and disabling a user end them at once (R22, R26)."""
+
+    __tablename__ = "staff_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    staff: Mapped[Staff] = relationship(lazy="joined")
+
+
+class Challenge(Base):
+    """A WebAuthn challenge: server-side, single-use, short-lived (R17)."""
+
+    __tablename__ = "webauthn_challenges"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    flow_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    purpose: Mapped[str] = mapped_column(String(10))  # "register" or "login"
+    challenge: Mapped[bytes] = mapped_column(LargeBinary(64))
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="CASCADE"), nullable=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Knock(Base):
+    """A patient waiting to be let in. One active knock per invitation (R12)."""
+
+    __tablename__ = "knocks"
+    __table_args__ = (Index("ix_knocks_invitation_state", "invitation_id", "state"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invitation_id: Mapped[int] = mapped_column(ForeignKey("invitations.id", ondelete="CASCADE"))
+    state: Mapped[str] = mapped_column(String(12), default="waiting")
+    consent_version: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    lapses_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    message: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    admitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    admitted_by: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"), nullable=True)
+    handoff_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    handoff_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    handoff_failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    invitation: Mapped[Invitation] = relationship(lazy="joined")
+
+
+class AuditEvent(Base):
+    """Append-only record of staff actions and sign-ins: ids and codes, never tokens or names (R49)."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    request_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    staff_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    clinic_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    invitation_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    action: Mapped[str] = mapped_column(String(40))
+    result: Mapped[str] = mapped_column(String(20))
+    detail: Mapped[str | None] = mapped_column(String(80), nullable=True)

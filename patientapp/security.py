@@ -11,14 +11,14 @@ PRIVATE_PREFIXES = ("/visit", "/i/", "/d/", "/api/", "/staff")
 PERMISSIONS_POLICY = "camera=(self), microphone=(self), geolocation=(), payment=(), usb=()"
 
 
-def content_security_policy(nonce: str, frame_ancestors: str = "'none'") -> str:
+def content_security_policy(nonce: str, frame_ancestors: str = "'none'", connect_extra: str | None = None) -> str:
     return "; ".join([
         "default-src 'none'",
         f"script-src 'nonce-{nonce}' 'strict-dynamic'",
         "style-src 'self'",
         "img-src 'self' data:",
         "font-src 'self'",
-        "connect-src 'self'",
+        "connect-src 'self'" + (f" {connect_extra}" if connect_extra else ""),
         "manifest-src 'self'",
         "worker-src 'self'",
         "media-src 'self' blob:",
@@ -41,7 +41,8 @@ def _new_nonce() -> None:
 def _headers(response):
     nonce = g.get("csp_nonce") or secrets.token_urlsafe(16)
     headers = response.headers
-    headers["Content-Security-Policy"] = content_security_policy(nonce)
+    # The waiting page may probe the video service's origin before handing over (R59).
+    headers["Content-Security-Policy"] = content_security_policy(nonce, connect_extra=g.get("csp_connect_extra"))
     headers["Reporting-Endpoints"] = 'csp="/csp-report"'
     headers["X-Content-Type-Options"] = "nosniff"
     # Not no-referrer: Flask-WTF's HTTPS CSRF check needs a same-origin Referer (R31).

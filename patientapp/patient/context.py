@@ -5,7 +5,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from .. import timefmt
+from .. import timefmt  # noqa: F401  (also used by the waiting views)
 from ..models import Invitation
 
 

@@ -72,3 +72,8 @@ def csp_report():
         directive = body.get("effectiveDirective") or body.get("violated-directive") if isinstance(body, dict) else None
         log.warning("csp violation: %s", str(directive)[:60])
     return "", 204
+
+
+def dev_video_room():
+    """Stands in for Join or Whereby in development and tests (registered only with ALLOW_LOCAL_ROOMS)."""
+    return render_template("public/dev-video-room.html")

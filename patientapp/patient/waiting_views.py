@@ -1,0 +1,176 @@
+"""The patient's waiting room: knock, wait, be let in, or withdraw. JSON for the page's script."""
+from __future__ import annotations
+
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+from flask import current_app, g, jsonify, redirect, render_template, request, url_for
+
+from .. import audit, i18n, rooms, visit_session, visits, waiting
+from ..db import get_session
+from ..models import Invitation, utcnow
+from . import bp, context
+
+
+def _lapse() -> timedelta:
+    return timedelta(seconds=current_app.config["KNOCK_LAPSE_SECONDS"])
+
+
+def _room(invitation: Invitation) -> dict | None:
+    for room in (invitation.clinic.room_settings or {}).get("rooms", []):
+        if isinstance(room, dict) and room.get("key") == invitation.room_ref:
+            return room
+    return None
+
+
+def _origin(url: str | None) -> str | None:
+    if not url:
+        return None
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def room_url_for(invitation: Invitation) -> str | None:
+    """The provider URL for this patient, checked against the allowlist again (R11); None if unusable."""
+    room = _room(invitation)
+    if room is None:
+        return None
+    try:
+        return rooms.room_url(room, current_app.config["PATIENT_DISPLAY_NAME"], invitation.language,
+                              current_app.config["ROOM_HOSTS"], current_app.config["ALLOW_LOCAL_ROOMS"])
+    except rooms.RoomError:
+        return None
+
+
+@bp.get("/visit/wait")
+def wait():
+    """Information and consent, then the knock and the wait (R14)."""
+    invitation = visit_session.current_invitation()
+    if invitation is None:
+        return visit_session.invalid_link()
+    if invitation.state == visits.WITHDRAWN:
+        return redirect(url_for("patient.withdrawn"))
+    page = context.landing(invitation, i18n.current().format_locale, utcnow())
+    opens_at = context.timefmt.describe(waiting.knock_opens_at(invitation), invitation.ends_at,
+                                        invitation.clinic.time_zone, i18n.current().format_locale, utcnow())
+    # The page may look up the video service before handing over, to tell the patient if it is down (R59).
+    g.csp_connect_extra = _origin(room_url_for(invitation))
+    return render_template("patient/wait.html", page=page, opens_at=opens_at.start,
+                           can_knock=utcnow() >= waiting.knock_opens_at(invitation),
+                           consent_version=waiting.CONSENT_VERSION,
+                           lapse_minutes=max(1, current_app.config["KNOCK_LAPSE_SECONDS"] // 60))
+
+
+@bp.post("/api/visit/knock")
+def knock():
+    invitation = visit_session.current_invitation(write=True)
+    if invitation is None:
+        return jsonify(error="gone"), 410
+    payload = request.get_json(silent=True)
+    consent = payload.get("consent_version") if isinstance(payload, dict) else None
+    try:
+        current = waiting.knock(get_session(), invitation, consent, utcnow(), _lapse())
+    except waiting.Refused as refused:
+        get_session().rollback()
+        return jsonify(error=refused.reason), refused.status
+    get_session().commit()
+    return jsonify(status(invitation, current)), 201
+
+
+@bp.get("/api/visit/status")
+def visit_status():
+    """Where the patient stands; also the heartbeat staff see as "last seen" (R60)."""
+    invitation = visit_session.current_invitation(write=True)
+    if invitation is None:
+        return jsonify(state="gone"), 410
+    now = utcnow()
+    current = waiting.refresh(waiting.latest_knock(get_session(), invitation), now)
+    if current is not None and current.state in waiting.ACTIVE:
+        current.last_seen_at = now
+    get_session().commit()
+    return jsonify(status(invitation, current))
+
+
+def status(invitation: Invitation, knock_) -> dict:
+    """The status answer. No room address, number or PIN before admission (R10)."""
+    now = utcnow()
+    answer = {"state": "none", "invitation": invitation.state}
+    if invitation.state == visits.WITHDRAWN:
+        answer["state"] = "withdrawn"
+        return answer
+    if knock_ is None:
+        return answer
+    answer.update(state=knock_.state, knock=knock_.id, waited=int((now - knock_.created_at).total_seconds()))
+    if knock_.state == waiting.WAITING:
+        answer.update(lapses_in=max(0, int((knock_.lapses_at - now).total_seconds())), message=knock_.message)
+    if knock_.state == waiting.ADMITTED and knock_.handoff_used_at is None:
+        url = room_url_for(invitation)
+        if url:
+            answer.update(room_url=url, handoff_url=url_for("patient.handoff"))
+        else:
+            answer.update(state="handoff-failed")
+    return answer
+
+
+@bp.get("/visit/go")
+def handoff():
+    """To the video room: once, within ten minutes of admission (R12)."""
+    invitation = visit_session.current_invitation(write=True)
+    if invitation is None:
+        return visit_session.invalid_link()
+    current = waiting.latest_knock(get_session(), invitation)
+    url = room_url_for(invitation)
+    if url is None or not waiting.take_handoff(current, utcnow()):
+        get_session().rollback()
+        return redirect(url_for("patient.wait"), code=303)
+    get_session().commit()
+    return redirect(url, code=303)
+
+
+@bp.post("/api/visit/handoff-failed")
+def handoff_failed():
+    """The page could not reach the video service: staff are told to call (R59)."""
+    invitation = visit_session.current_invitation(write=True)
+    if invitation is None:
+        return jsonify(error="gone"), 410
+    current = waiting.latest_knock(get_session(), invitation)
+    if current is not None and current.state == waiting.ADMITTED and current.handoff_failed_at is None:
+        current.handoff_failed_at = utcnow()
+        audit.record(get_session(), "handoff-failed", "failure", clinic_id=invitation.clinic_id,
+                     invitation_id=invitation.id)
+        get_session().commit()
+    return jsonify(ok=True)
+
+
+@bp.get("/visit/withdraw")
+def withdraw_confirm():
+    invitation = visit_session.current_invitation()
+    if invitation is None:
+        return visit_session.invalid_link()
+    page = context.landing(invitation, i18n.current().format_locale, utcnow())
+    return render_template("patient/withdraw.html", page=page)
+
+
+@bp.post("/visit/withdraw")
+def withdraw():
+    """Withdraw consent: one confirmation, no reason asked, no consequence for treatment."""
+    invitation = visit_session.current_invitation(write=True)
+    if invitation is None:
+        return visit_session.invalid_link()
+    try:
+        waiting.withdraw(get_session(), invitation, utcnow())
+    except waiting.Refused:
+        get_session().rollback()
+        return visit_session.invalid_link()
+    audit.record(get_session(), "patient-withdraw", clinic_id=invitation.clinic_id, invitation_id=invitation.id)
+    get_session().commit()
+    return redirect(url_for("patient.withdrawn"), code=303)
+
+
+@bp.get("/visit/withdrawn")
+def withdrawn():
+    invitation = visit_session.current_invitation()
+    if invitation is None or invitation.state != visits.WITHDRAWN:
+        return visit_session.invalid_link()
+    page = context.landing(invitation, i18n.current().format_locale, utcnow())
+    return render_template("patient/withdrawn.html", page=page)

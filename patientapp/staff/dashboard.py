@@ -1,0 +1,157 @@
+"""What the dashboard shows: today's invitations as plain rows, with translated words, for the
+template and for the script that refreshes it."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import url_for
+from flask_babel import gettext as _
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from .. import checks, i18n, rooms, visits, waiting
+from ..models import Clinic, Invitation, Knock
+
+STALE_AFTER = timedelta(seconds=20)  # a waiting patient not heard from in this long may have lost the page
+
+
+def state_label(invitation: Invitation, knock: Knock | None) -> tuple[str, str]:
+    """A machine state for styling and a word for people."""
+    if invitation.state == visits.WITHDRAWN:
+        return "withdrawn", _("Withdrew consent")
+    if invitation.state == visits.CANCELLED:
+        return "cancelled", _("Cancelled")
+    if knock is not None:
+        by_knock = {
+            waiting.WAITING: ("knocking", _("Knocking")),
+            waiting.ADMITTED: ("admitted", _("Let in")),
+            waiting.LAPSED: ("lapsed", _("Knock lapsed")),
+            waiting.DENIED: ("denied", _("Not let in")),
+            waiting.ENDED: ("completed", _("Done")),
+        }
+        if knock.state in by_knock:
+            return by_knock[knock.state]
+    if invitation.check_summary:
+        return "checked", _("Checked equipment")
+    if invitation.state == visits.OPENED:
+        return "opened", _("Opened the link")
+    if invitation.state == visits.COMPLETED:
+        return "completed", _("Done")
+    return "invited", _("Invited")
+
+
+def check_text(summary: dict | None) -> str:
+    if not summary:
+        return ""
+    names = {"browser": _("browser"), "camera": _("camera"), "microphone": _("microphone"), "speaker": _("sound"),
+             "light": _("light"), "network": _("connection"), "battery": _("battery")}
+    words = {"ok": _("ok"), "warn": _("advice"), "fail": _("problem"), "pending": _("not checked")}
+    return ", ".join(f"{names[c]}: {words[summary[c]]}" for c in checks.CHECKS if c in summary)
+
+
+MESSAGE_LABELS = {
+    "late-5": lambda: _("About 5 minutes late"),
+    "late-10": lambda: _("About 10 minutes late"),
+    "late-15": lambda: _("About 15 minutes late"),
+    "will-call": lambda: _("We will call you"),
+}
+
+
+@dataclass
+class Row:
+    invitation_id: int
+    label: str
+    time: str
+    language: str
+    state: str
+    state_label: str
+    check: str
+    check_overall: str
+    knock_id: int | None = None
+    waiting_seconds: int | None = None
+    lapses_in: int | None = None
+    stale: bool = False
+    message: str | None = None
+    handoff_failed: bool = False
+    url: str = ""
+    actions: list[str] = field(default_factory=list)
+
+
+def row(invitation: Invitation, knock: Knock | None, now: datetime) -> Row:
+    state, label = state_label(invitation, knock)
+    tz = ZoneInfo(invitation.clinic.time_zone)
+    start, end = invitation.starts_at.astimezone(tz), invitation.ends_at.astimezone(tz)
+    result = Row(invitation_id=invitation.id, label=invitation.label or "–",
+                 time=f"{start:%H:%M}–{end:%H:%M}", language=i18n.LANGUAGES[invitation.language].name,
+                 state=state, state_label=label, check=check_text(invitation.check_summary),
+                 check_overall=checks.overall(invitation.check_summary) if invitation.check_summary else "",
+                 url=url_for("staff.invitation", invitation_id=invitation.id))
+    if knock is not None:
+        result.knock_id = knock.id
+        result.message = knock.message
+        result.handoff_failed = knock.handoff_failed_at is not None and knock.state == waiting.ADMITTED
+        if knock.state == waiting.WAITING:
+            result.waiting_seconds = int((now - knock.created_at).total_seconds())
+            result.lapses_in = max(0, int((knock.lapses_at - now).total_seconds()))
+            result.stale = now - knock.last_seen_at > STALE_AFTER
+            result.actions = ["admit", "deny", "message"]
+        elif knock.state == waiting.ADMITTED:
+            result.actions = ["end"]
+    return result
+
+
+@dataclass
+class Board:
+    rows: list[Row]
+    knocking: int
+    handoff_failures: list[Row]
+    room_warnings: list[str]
+
+
+def build(db: Session, clinic: Clinic, now: datetime) -> Board:
+    """Today's invitations in the clinic's time zone, and any with a live knock."""
+    tz = ZoneInfo(clinic.time_zone)
+    local_midnight = now.astimezone(tz).replace(hour=0, minute=0, second=0, microsecond=0)
+    day_start, day_end = local_midnight.astimezone(ZoneInfo("UTC")), (local_midnight + timedelta(days=1)).astimezone(ZoneInfo("UTC"))
+    live = select(Knock.invitation_id).where(Knock.state.in_(waiting.ACTIVE))
+    invitations = db.scalars(
+        select(Invitation).where(Invitation.clinic_id == clinic.id,
+                                 or_(Invitation.starts_at.between(day_start, day_end), Invitation.id.in_(live)))
+        .order_by(Invitation.starts_at)).all()
+    rows = []
+    for invitation in invitations:
+        knock = waiting.refresh(waiting.latest_knock(db, invitation), now)
+        rows.append(row(invitation, knock, now))
+    db.commit()  # lapses found while building are kept
+    warnings = []
+    for room in (clinic.room_settings or {}).get("rooms", []):
+        if isinstance(room, dict) and "pexip-not-autolock" in rooms.warnings(room):
+            warnings.append(_("The room “%(room)s” does not lock itself (autolås). Ask NHN to make it a sensitive room.",
+                              room=room.get("label") or room.get("key")))
+    return Board(rows=rows, knocking=sum(r.state == "knocking" for r in rows),
+                 handoff_failures=[r for r in rows if r.handoff_failed], room_warnings=warnings)
+
+
+def as_json(board: Board) -> dict:
+    return {"rows": [asdict(r) for r in board.rows], "knocking": board.knocking,
+            "handoffFailures": [asdict(r) for r in board.handoff_failures]}
+
+
+def refusal_text(reason: str) -> str:
+    return {
+        "not-waiting": _("This patient is no longer waiting."),
+        "room-busy": _("Another patient is in this video room. Finish that consultation first."),
+        "not-admitted": _("This patient has not been let in."),
+        "message": _("Choose one of the messages."),
+    }.get(reason, _("That did not work. Reload the page and try again."))
+
+
+def room_error_text(code: str) -> str:
+    return {
+        "scheme": _("The address must start with https://."),
+        "host": _("This video service is not on the list of allowed services."),
+        "key": _("This short name is already used, or is not valid."),
+        "provider": _("Choose a video service."),
+    }.get(code, _("Some of the room's details are missing or wrong."))

@@ -1,0 +1,48 @@
+"""Who is signed in: loads the staff session for every /staff request and guards the pages."""
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import abort, current_app, g, jsonify, redirect, request, url_for
+
+from .. import staff_auth
+from ..db import get_session
+from ..models import utcnow
+
+COOKIE = "__Host-staff"
+# Pages anyone may open: signing in and enrolling.
+PUBLIC_ENDPOINTS = {"staff.login", "staff.login_options", "staff.login_verify", "staff.enrol_link",
+                    "staff.enrol", "staff.register_options", "staff.register_verify"}
+
+
+def relying_party() -> staff_auth.RelyingParty:
+    return staff_auth.RelyingParty.from_base_url(current_app.config["PUBLIC_BASE_URL"],
+                                                 current_app.config["RP_NAME"])
+
+
+def load_staff() -> None:
+    g.staff = None
+    record = staff_auth.load_session(get_session(), request.cookies.get(COOKIE), utcnow(),
+                                     idle=current_app.config["STAFF_IDLE_TIMEOUT"])
+    if record is not None:
+        g.staff = record.staff
+        g.staff_language = record.staff.language
+    if g.staff is None and request.endpoint not in PUBLIC_ENDPOINTS:
+        if request.path.startswith("/staff/api/") or request.method != "GET":
+            return jsonify(error="unauthenticated"), 401
+        return redirect(url_for("staff.login"))
+    return None
+
+
+def admin_required(view):
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        if not g.staff or not g.staff.is_admin:
+            abort(403)
+        return view(*args, **kwargs)
+    return wrapper
+
+
+def set_session_cookie(response, token: str) -> None:
+    response.set_cookie(COOKIE, token, secure=True, httponly=True, samesite="Lax", path="/",
+                        max_age=int(staff_auth.ABSOLUTE_TIMEOUT.total_seconds()))

@@ -1,0 +1,405 @@
+"""The clinic's workspace: today's patients, invitations, the team and the video rooms. Thin views."""
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import qrcode
+import qrcode.image.svg
+from flask import abort, current_app, g, jsonify, redirect, render_template, request, url_for
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from markupsafe import Markup
+from sqlalchemy import select
+from wtforms import SelectChoice
+
+from .. import audit, links, rooms, sms, staff_auth, visits, waiting
+from ..db import get_session
+from ..models import Clinic, Invitation, Knock, Staff, utcnow
+from . import bp, dashboard as board
+from .forms import InvitationForm, LinkForm, RoomForm, SmsForm, StaffForm
+from .guard import admin_required, load_staff
+
+bp.before_request(load_staff)
+
+
+def _clinic() -> Clinic:
+    return g.staff.clinic
+
+
+def _own_invitation(invitation_id: int) -> Invitation:
+    invitation = get_session().get(Invitation, invitation_id)
+    if invitation is None or invitation.clinic_id != g.staff.clinic_id:
+        abort(404)
+    return invitation
+
+
+def _link(token: str) -> str:
+    return current_app.config["PUBLIC_BASE_URL"].rstrip("/") + url_for("patient.open_link", token=token)
+
+
+def qr_svg(data: str) -> Markup:
+    """A QR code as inline SVG; the payload is exactly the link (R7)."""
+    image = qrcode.make(data, image_factory=qrcode.image.svg.SvgPathImage, border=2)
+    return Markup(image.to_string(encoding="unicode"))
+
+
+def _room_choices(clinic: Clinic) -> list[SelectChoice]:
+    return [SelectChoice(room["key"], room.get("label", room["key"])) for room in (clinic.room_settings or {}).get("rooms", [])
+            if isinstance(room, dict) and room.get("key")]
+
+
+# --- the dashboard -----------------------------------------------------------------------------
+
+@bp.get("/")
+def dashboard():
+    """Today's invitations and who is knocking; the script keeps it fresh every few seconds."""
+    return render_template("staff/dashboard.html", board=board.build(get_session(), _clinic(), utcnow()),
+                           poll_seconds=current_app.config["STATUS_POLL_SECONDS"])
+
+
+@bp.get("/api/dashboard")
+def dashboard_json():
+    return jsonify(board.as_json(board.build(get_session(), _clinic(), utcnow())))
+
+
+def _own_knock(knock_id: int) -> Knock:
+    knock = get_session().get(Knock, knock_id)
+    if knock is None or knock.invitation.clinic_id != g.staff.clinic_id:
+        abort(404)
+    return knock
+
+
+@bp.post("/api/knocks/<int:knock_id>/<action>")
+def knock_action(knock_id: int, action: str):
+    """Admit, deny, send a preset message or end: one audit row each (R49)."""
+    db = get_session(write=True)
+    knock = _own_knock(knock_id)
+    now = utcnow()
+    payload = request.get_json(silent=True) or {}
+    try:
+        if action == "admit":
+            waiting.admit(db, knock, g.staff, now, override=payload.get("override") is True)
+        elif action == "deny":
+            waiting.deny(knock, now)
+        elif action == "message":
+            waiting.send_message(knock, str(payload.get("message", "")), now)
+        elif action == "end":
+            waiting.end(knock, now)
+        else:
+            abort(404)
+    except waiting.Refused as refused:
+        db.rollback()
+        audit.record(db, f"knock-{action}", "refused", staff_id=g.staff.id, clinic_id=g.staff.clinic_id,
+                     invitation_id=knock.invitation_id, detail=refused.reason)
+        db.commit()
+        return jsonify(error=refused.reason, message=board.refusal_text(refused.reason)), refused.status
+    audit.record(db, f"knock-{action}", staff_id=g.staff.id, clinic_id=g.staff.clinic_id,
+                 invitation_id=knock.invitation_id, detail=payload.get("message") if action == "message" else None)
+    db.commit()
+    return jsonify(ok=True)
+
+
+@bp.get("/emergency")
+def emergency():
+    """The routine when video fails (R64), always one click from the dashboard."""
+    return render_template("staff/emergency.html", routine_url=current_app.config["EMERGENCY_ROUTINE_URL"])
+
+
+# --- invitations -------------------------------------------------------------------------------
+
+def _invitation_form(clinic: Clinic, **kwargs) -> InvitationForm:
+    form = InvitationForm(**kwargs)
+    form.room.choices = _room_choices(clinic)
+    return form
+
+
+def _times(form: InvitationForm, clinic: Clinic) -> tuple[datetime, datetime]:
+    local = datetime.combine(form.date.data, form.time.data or time(0), tzinfo=ZoneInfo(clinic.time_zone))
+    start = local.astimezone(ZoneInfo("UTC"))
+    return start, start + timedelta(minutes=form.duration.data)
+
+
+@bp.route("/invitations/new", methods=["GET", "POST"])
+def new_invitation():
+    """Create an invitation; the result page is the only time the link can be shown."""
+    clinic = _clinic()
+    form = _invitation_form(clinic)
+    if request.method == "GET":
+        today = utcnow().astimezone(ZoneInfo(clinic.time_zone))
+        form.date.data = form.date.data or today.date()
+    if form.validate_on_submit():
+        db = get_session(write=True)
+        start, end = _times(form, clinic)
+        if end < utcnow():
+            form.date.errors = [*form.date.errors, _("The appointment has already ended. Choose a later time.")]
+        else:
+            invitation, token = visits.create_invitation(db, clinic, start, end, form.language.data,
+                                                         label=form.label.data or None)
+            invitation.room_ref = form.room.data or None
+            db.flush()
+            audit.record(db, "invitation-create", staff_id=g.staff.id, clinic_id=clinic.id, invitation_id=invitation.id)
+            db.commit()
+            return _result(invitation, token)
+    status = 422 if request.method == "POST" else 200
+    return render_template("staff/invitation-form.html", form=form, invitation=None, no_rooms=not form.room.choices), status
+
+
+def _sms_text(invitation: Invitation, token: str) -> str:
+    """The SMS in the patient's language: neutral sender, date, time, link; nothing else (R6)."""
+    with force_locale(invitation.language):
+        template = _("Video appointment with %(clinic)s %(date)s at %(time)s. Open: %(link)s",
+                     clinic="%(clinic)s", date="%(date)s", time="%(time)s", link="%(link)s")
+    return sms.render_text(sender_name=invitation.clinic.display_name, starts_at=invitation.starts_at,
+                           time_zone=invitation.clinic.time_zone, link=_link(token), template=template)
+
+
+def _result(invitation: Invitation, token: str, sent: str | None = None, sms_form: SmsForm | None = None, status=200):
+    text = _sms_text(invitation, token)
+    encoding, count, units = sms.segments(text)
+    sms_form = sms_form or SmsForm(token=token, formdata=None)
+    return render_template("staff/invitation-result.html", invitation=invitation, link=_link(token), token=token,
+                           sms_text=text, sms_encoding=encoding, sms_segments=count, sms_units=units,
+                           qr=qr_svg(_link(token)), sms_form=sms_form, sent=sent,
+                           letter_form=LinkForm(token=token, formdata=None)), status
+
+
+def _check_token(invitation: Invitation, token: str | None) -> bool:
+    return bool(token) and links.hash_token(token) == invitation.token_hash
+
+
+@bp.post("/invitations/<int:invitation_id>/sms")
+def send_sms(invitation_id: int):
+    """Send the SMS: always an explicit action (R8); the number is used and forgotten (R53)."""
+    invitation = _own_invitation(invitation_id)
+    form = SmsForm()
+    if not form.validate_on_submit() or not _check_token(invitation, form.token.data):
+        abort(400)
+    token = form.token.data
+    try:
+        phone = sms.normalise_phone(form.phone.data)
+    except sms.InvalidPhone:
+        form.phone.errors = [*form.phone.errors, _("This does not look like a mobile number.")]
+        return _result(invitation, token, sms_form=form, status=422)
+    db = get_session(write=True)
+    try:
+        sms.gateway_from_config(current_app.config, current_app.instance_path).send(phone, _sms_text(invitation, token))
+    except sms.SendError as error:
+        audit.record(db, "invitation-sms", "failure", staff_id=g.staff.id, clinic_id=g.staff.clinic_id,
+                     invitation_id=invitation.id, detail=str(error)[:60])
+        db.commit()
+        form.phone.errors = [*form.phone.errors, _("The SMS could not be sent. Try again, or give the patient the letter.")]
+        return _result(invitation, token, sms_form=form, status=502)
+    audit.record(db, "invitation-sms", staff_id=g.staff.id, clinic_id=g.staff.clinic_id, invitation_id=invitation.id)
+    db.commit()
+    return _result(invitation, token, sent=sms.mask_phone(phone))
+
+
+@bp.post("/invitations/<int:invitation_id>/letter")
+def letter(invitation_id: int):
+    """A printable letter in the patient's language: the time, what to prepare, the QR code, the phone."""
+    invitation = _own_invitation(invitation_id)
+    form = LinkForm()
+    if not form.validate_on_submit() or not _check_token(invitation, form.token.data):
+        abort(400)
+    from ..patient.context import landing
+
+    with force_locale(invitation.language):
+        from .. import i18n
+
+        page = landing(invitation, i18n.LANGUAGES[invitation.language].format_locale, utcnow())
+        html = render_template("staff/letter.html", invitation=invitation, page=page, link=_link(form.token.data),
+                               qr=qr_svg(_link(form.token.data)), letter_lang=i18n.LANGUAGES[invitation.language])
+    return html
+
+
+@bp.get("/invitations/<int:invitation_id>")
+def invitation(invitation_id: int):
+    invitation = _own_invitation(invitation_id)
+    return render_template("staff/invitation.html", invitation=invitation,
+                           row=board.row(invitation, waiting.latest_knock(get_session(), invitation), utcnow()))
+
+
+@bp.post("/invitations/<int:invitation_id>/revoke")
+def revoke(invitation_id: int):
+    """Cancel: the link stops working at once and shows only the generic page (R3, R4)."""
+    db = get_session(write=True)
+    invitation = _own_invitation(invitation_id)
+    if invitation.state not in (visits.CANCELLED, visits.EXPIRED):
+        invitation.state = visits.CANCELLED
+        invitation.updated_at = utcnow()
+        audit.record(db, "invitation-revoke", staff_id=g.staff.id, clinic_id=g.staff.clinic_id, invitation_id=invitation.id)
+        db.commit()
+    return redirect(url_for("staff.invitation", invitation_id=invitation.id), code=303)
+
+
+@bp.post("/invitations/<int:invitation_id>/new-link")
+def new_link(invitation_id: int):
+    """A new link (the old one stops working): the only way to show a link again, since none is kept."""
+    db = get_session(write=True)
+    invitation = _own_invitation(invitation_id)
+    if invitation.state in (visits.CANCELLED, visits.EXPIRED):
+        abort(409)
+    token = links.new_token()
+    invitation.token_hash = links.hash_token(token)
+    audit.record(db, "invitation-new-link", staff_id=g.staff.id, clinic_id=g.staff.clinic_id, invitation_id=invitation.id)
+    db.commit()
+    return _result(invitation, token)
+
+
+@bp.route("/invitations/<int:invitation_id>/edit", methods=["GET", "POST"])
+def reschedule(invitation_id: int):
+    """Move the appointment or change its room or language; the link stays the same."""
+    invitation = _own_invitation(invitation_id)
+    clinic = _clinic()
+    if invitation.state in (visits.CANCELLED, visits.EXPIRED):
+        abort(409)
+    local = invitation.starts_at.astimezone(ZoneInfo(clinic.time_zone))
+    form = _invitation_form(clinic, data=None if request.method == "POST" else {
+        "date": local.date(), "time": local.time(), "language": invitation.language, "label": invitation.label,
+        "room": invitation.room_ref,
+        "duration": int((invitation.ends_at - invitation.starts_at).total_seconds() // 60)})
+    if form.validate_on_submit():
+        db = get_session(write=True)
+        invitation = db.get(Invitation, invitation.id)
+        invitation.starts_at, invitation.ends_at = _times(form, clinic)
+        invitation.language = form.language.data
+        invitation.label = form.label.data or None
+        invitation.room_ref = form.room.data or None
+        invitation.updated_at = utcnow()
+        audit.record(db, "invitation-reschedule", staff_id=g.staff.id, clinic_id=clinic.id, invitation_id=invitation.id)
+        db.commit()
+        return redirect(url_for("staff.invitation", invitation_id=invitation.id), code=303)
+    status = 422 if request.method == "POST" else 200
+    return render_template("staff/invitation-form.html", form=form, invitation=invitation,
+                           no_rooms=not form.room.choices), status
+
+
+# --- team and rooms (administrators) ------------------------------------------------------------
+
+@bp.route("/team", methods=["GET", "POST"])
+@admin_required
+def team():
+    """Staff of the clinic; administrators enrol new people with a single-use link (R21)."""
+    db = get_session(write=request.method == "POST")
+    form = StaffForm()
+    enrolment_link = None
+    status = 200
+    if request.method == "POST":
+        if form.validate_on_submit():
+            email = form.email.data.strip().lower()
+            if db.scalar(select(Staff).where(Staff.email == email)):
+                form.email.errors = [*form.email.errors, _("Someone with this e-mail address is already registered.")]
+                status = 422
+            else:
+                person = Staff(clinic=_clinic(), email=email, display_name=form.display_name.data.strip(),
+                               role=form.role.data, language=form.language.data,
+                               user_handle=staff_auth.new_user_handle())
+                db.add(person)
+                db.flush()
+                enrolment_link = _enrolment_link(staff_auth.new_enrolment(db, person, utcnow()))
+                audit.record(db, "staff-enrol", staff_id=g.staff.id, clinic_id=g.staff.clinic_id, detail=f"staff={person.id}")
+                db.commit()
+                form = StaffForm(formdata=None)
+        else:
+            status = 422
+    people = db.scalars(select(Staff).where(Staff.clinic_id == g.staff.clinic_id).order_by(Staff.display_name)).all()
+    return render_template("staff/team.html", form=form, people=people, enrolment_link=enrolment_link,
+                           enrolment_qr=qr_svg(enrolment_link) if enrolment_link else None), status
+
+
+def _enrolment_link(token: str) -> str:
+    return current_app.config["PUBLIC_BASE_URL"].rstrip("/") + url_for("staff.enrol_link", token=token)
+
+
+def _own_staff(staff_id: int) -> Staff:
+    person = get_session().get(Staff, staff_id)
+    if person is None or person.clinic_id != g.staff.clinic_id:
+        abort(404)
+    return person
+
+
+@bp.post("/team/<int:staff_id>/disable")
+@admin_required
+def disable(staff_id: int):
+    """Disable a user: every session of theirs ends at once (R22)."""
+    db = get_session(write=True)
+    person = _own_staff(staff_id)
+    if person.id == g.staff.id:
+        abort(409)
+    person.disabled_at = person.disabled_at or utcnow()
+    staff_auth.end_all_sessions(db, person.id)
+    audit.record(db, "staff-disable", staff_id=g.staff.id, clinic_id=g.staff.clinic_id, detail=f"staff={person.id}")
+    db.commit()
+    return redirect(url_for("staff.team"), code=303)
+
+
+@bp.post("/team/<int:staff_id>/link")
+@admin_required
+def new_enrolment_link(staff_id: int):
+    """A new enrolment link, e.g. for someone who lost their only passkey."""
+    db = get_session(write=True)
+    person = _own_staff(staff_id)
+    if person.disabled_at:
+        abort(409)
+    link = _enrolment_link(staff_auth.new_enrolment(db, person, utcnow()))
+    audit.record(db, "staff-enrol", staff_id=g.staff.id, clinic_id=g.staff.clinic_id, detail=f"staff={person.id}")
+    db.commit()
+    people = db.scalars(select(Staff).where(Staff.clinic_id == g.staff.clinic_id).order_by(Staff.display_name)).all()
+    return render_template("staff/team.html", form=StaffForm(formdata=None), people=people, enrolment_link=link,
+                           enrolment_qr=qr_svg(link))
+
+
+@bp.route("/rooms", methods=["GET", "POST"])
+@admin_required
+def room_settings():
+    """The clinic's video rooms; every address is checked against the allowlist when saved (R11)."""
+    clinic = _clinic()
+    form = RoomForm()
+    status = 200
+    if request.method == "POST" and form.validate_on_submit():
+        db = get_session(write=True)
+        clinic = db.get(Clinic, clinic.id)
+        settings = dict(clinic.room_settings or {})
+        existing = [r for r in settings.get("rooms", []) if isinstance(r, dict)]
+        candidate = {k: v for k, v in form.data.items() if k not in ("csrf_token",) and v not in (None, "")}
+        try:
+            if any(r.get("key") == candidate["key"] for r in existing):
+                raise rooms.RoomError("key")
+            cleaned = rooms.validate_room(candidate, current_app.config["ROOM_HOSTS"], current_app.config["ALLOW_LOCAL_ROOMS"])
+        except rooms.RoomError as error:
+            form.key.errors = [*form.key.errors, board.room_error_text(error.code)]
+            status = 422
+        else:
+            settings["rooms"] = [*existing, cleaned]
+            clinic.room_settings = settings
+            audit.record(db, "room-add", staff_id=g.staff.id, clinic_id=clinic.id, detail=f"room={cleaned['key']}")
+            db.commit()
+            return redirect(url_for("staff.room_settings"), code=303)
+    elif request.method == "POST":
+        status = 422
+    room_list = [r for r in (clinic.room_settings or {}).get("rooms", []) if isinstance(r, dict)]
+    return render_template("staff/rooms.html", form=form, rooms=room_list,
+                           warnings={r.get("key"): rooms.warnings(r) for r in room_list}), status
+
+
+@bp.post("/rooms/<key>/delete")
+@admin_required
+def delete_room(key: str):
+    db = get_session(write=True)
+    clinic = db.get(Clinic, g.staff.clinic_id)
+    settings = dict(clinic.room_settings or {})
+    settings["rooms"] = [r for r in settings.get("rooms", []) if not (isinstance(r, dict) and r.get("key") == key)]
+    clinic.room_settings = settings
+    audit.record(db, "room-remove", staff_id=g.staff.id, clinic_id=clinic.id, detail=f"room={key[:30]}")
+    db.commit()
+    return redirect(url_for("staff.room_settings"), code=303)
+
+
+@bp.get("/outbox")
+def outbox():
+    """The development SMS gateway's messages (only when that gateway is configured)."""
+    gateway = sms.gateway_from_config(current_app.config, current_app.instance_path)
+    if not isinstance(gateway, sms.OutboxGateway):
+        abort(404)
+    return render_template("staff/outbox.html", messages=gateway.read(20))

@@ -1,0 +1,204 @@
+/**
+ * The waiting room: knock after reading the consent text (R14), then ask for news every couple of
+ * seconds, backing off with jitter when the network is gone (R60) and keeping the same knock when it
+ * returns. When the clinician lets the patient in, check that the video service answers and go there;
+ * if it does not, say so calmly and tell the clinic (R59).
+ */
+import { platformOf } from '../check/browser-support.js';
+import { postJson } from '../staff/post.js';
+
+const MAX_BACKOFF_MS = 30000;
+const PROBE_TIMEOUT_MS = 5000;
+const COUNTDOWN_FROM_S = 5 * 60;
+
+class WaitingRoom {
+  /** @param {HTMLElement} $root element with data-module="pa-waiting-room" */
+  constructor($root) {
+    this.$root = $root;
+    this.data = $root.dataset;
+    this.text = document.getElementById('pa-waiting-messages').dataset;
+    this.pollMs = Math.max(1, Number(this.data.poll) || 3) * 1000;
+    this.failures = 0;
+    this.timer = null;
+    this.handingOver = false;
+    this.baseTitle = document.title;
+    this.$ = (selector) => $root.querySelector(selector);
+  }
+
+  init() {
+    const $consent = this.$('.pa-js-consent');
+    const $knock = this.$('.pa-js-knock');
+    const allowed = !$knock.dataset.tooEarly;
+    $consent.addEventListener('change', () => { $knock.disabled = !($consent.checked && allowed); });
+    $knock.addEventListener('click', () => this.knock());
+    this.$('.pa-js-again').addEventListener('click', () => this.knock());
+    window.addEventListener('online', () => this.poll(0));
+    this.poll(0); // a knock from before (reload, dropped network) is picked up where it was
+  }
+
+  async knock() {
+    this.$('.pa-js-knock').disabled = true;
+    this.$('.pa-js-again').hidden = true;
+    try {
+      const response = await postJson(this.data.knockUrl, { consent_version: this.data.consent });
+      if (!response.ok) throw new Error(String(response.status));
+      this.render(await response.json());
+    } catch (error) {
+      this.say(this.text.error);
+      this.$('.pa-js-knock').disabled = false;
+    }
+    this.poll(this.pollMs);
+  }
+
+  poll(delay) {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.fetchStatus(), delay);
+  }
+
+  async fetchStatus() {
+    try {
+      const response = await fetch(this.data.statusUrl, { credentials: 'same-origin', cache: 'no-store' });
+      if (response.status === 410) {
+        window.location.reload();
+        return;
+      }
+      if (!response.ok) throw new Error(String(response.status));
+      this.failures = 0;
+      this.render(await response.json());
+    } catch (error) {
+      this.failures += 1;
+      if (this.$('.pa-js-step-wait').dataset.state === 'waiting') this.say(this.text.offline);
+    }
+    if (this.handingOver) return;
+    // Exponential backoff with jitter while the server cannot be reached, capped at 30 s.
+    const backoff = this.failures ? Math.min(MAX_BACKOFF_MS, this.pollMs * 2 ** this.failures) : this.pollMs;
+    this.poll(backoff * (0.8 + Math.random() * 0.4));
+  }
+
+  say(text) {
+    this.$('.pa-js-wait-text').textContent = text;
+  }
+
+  show(state, title, text) {
+    const $wait = this.$('.pa-js-step-wait');
+    $wait.hidden = false;
+    $wait.dataset.state = state;
+    this.$('.pa-js-step-consent').hidden = true;
+    if (title) this.$('.pa-js-wait-title').textContent = title;
+    this.say(text);
+  }
+
+  render(status) {
+    if (status.state === 'withdrawn') {
+      window.location.assign(this.data.withdrawnUrl);
+      return;
+    }
+    const $waited = this.$('.pa-js-waited');
+    const $countdown = this.$('.pa-js-countdown');
+    const $message = this.$('.pa-js-clinic-message');
+    $countdown.hidden = true;
+    $message.hidden = true;
+    this.$('.pa-js-again').hidden = true;
+    this.$('.pa-js-call').hidden = true;
+    $waited.textContent = '';
+    switch (status.state) {
+      case 'waiting': {
+        this.show('waiting', null, this.text.waiting);
+        $waited.textContent = this.text.waited.replace('{minutes}', String(Math.floor(status.waited / 60)));
+        if (status.message) {
+          $message.textContent = this.text[status.message.replace(/-(\w)/g, (_, c) => c.toUpperCase())] || '';
+          $message.hidden = !$message.textContent;
+        }
+        if (status.lapses_in <= COUNTDOWN_FROM_S) {
+          const minutes = Math.floor(status.lapses_in / 60);
+          const seconds = String(status.lapses_in % 60).padStart(2, '0');
+          $countdown.textContent = this.text.countdown.replace('{time}', `${minutes}:${seconds}`);
+          $countdown.hidden = false;
+        }
+        break;
+      }
+      case 'lapsed':
+        this.show('lapsed', this.text.lapsedTitle, this.text.lapsed);
+        this.$('.pa-js-again').hidden = false;
+        this.$('.pa-js-call').hidden = false;
+        break;
+      case 'denied':
+        this.show('denied', this.text.deniedTitle, this.text.denied);
+        this.$('.pa-js-call').hidden = false;
+        break;
+      case 'admitted':
+        this.handOver(status);
+        break;
+      case 'handoff-failed':
+        this.failed(false);
+        break;
+      default:
+        break; // no knock yet: the consent step stays
+    }
+  }
+
+  async handOver(status) {
+    if (this.handingOver) return;
+    this.handingOver = true;
+    clearTimeout(this.timer);
+    this.show('admitted', this.text.admittedTitle, this.text.admitted);
+    const platform = platformOf(navigator.userAgent, navigator.maxTouchPoints || 0);
+    const $device = this.$('.pa-js-device');
+    $device.textContent = this.text[platform === 'ios' ? 'deviceIos' : platform === 'android' ? 'deviceAndroid' : 'deviceOther'];
+    $device.hidden = false;
+    if (document.hidden) {
+      // In a background tab: a sound and a new title, so the patient notices it is their turn.
+      document.title = `${this.text.titleTurn} – ${this.baseTitle}`;
+      this.chime();
+    }
+    if (!(await this.reachable(status.room_url))) {
+      this.failed(true);
+      return;
+    }
+    const $go = this.$('.pa-js-go');
+    $go.href = status.handoff_url;
+    $go.hidden = false;
+    window.location.assign(status.handoff_url);
+  }
+
+  /** Does the video service answer at all? An opaque answer is enough; a network error is not. */
+  async reachable(url) {
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), PROBE_TIMEOUT_MS);
+    try {
+      await fetch(new URL(url).origin + '/', { mode: 'no-cors', cache: 'no-store', credentials: 'omit', signal: controller.signal });
+      return true;
+    } catch (error) {
+      return false;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  failed(report) {
+    this.show('failed', this.text.failedTitle, this.text.failed);
+    this.$('.pa-js-call').hidden = false;
+    if (report) postJson(this.data.failedUrl, {}).catch(() => {});
+  }
+
+  chime() {
+    const AudioContextClass = window.AudioContext || window.webkitAudioContext;
+    if (!AudioContextClass) return;
+    const context = new AudioContextClass();
+    [660, 880].forEach((frequency, index) => {
+      const oscillator = context.createOscillator();
+      const gain = context.createGain();
+      const at = context.currentTime + index * 0.3;
+      oscillator.frequency.value = frequency;
+      gain.gain.setValueAtTime(0.0001, at);
+      gain.gain.exponentialRampToValueAtTime(0.3, at + 0.02);
+      gain.gain.exponentialRampToValueAtTime(0.0001, at + 0.28);
+      oscillator.connect(gain).connect(context.destination);
+      oscillator.start(at);
+      oscillator.stop(at + 0.3);
+    });
+  }
+}
+
+const $root = document.querySelector('[data-module="pa-waiting-room"]');
+if ($root) new WaitingRoom($root).init();

@@ -1,0 +1,143 @@
+"""The waiting room: knocking, lapsing, admission, hand-off and withdrawal. No Flask here.
+
+A knock is one patient's "I am here". It lapses when nobody answers in time (15 minutes by default),
+can be admitted once (R12), and the admission opens a single-use hand-off that lives ten minutes.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from . import visits
+from .models import Invitation, Knock, Staff
+
+# The version of the information and consent text the patient confirms before knocking (R14).
+CONSENT_VERSION = "2026-11"
+KNOCK_OPENS_BEFORE = timedelta(minutes=30)  # R3
+HANDOFF_TTL = timedelta(minutes=10)  # R12
+# Preset messages staff can send, so the patient reads them in their own language.
+MESSAGES = ("late-5", "late-10", "late-15", "will-call")
+
+WAITING, ADMITTED, DENIED, LAPSED, WITHDRAWN, ENDED = "waiting", "admitted", "denied", "lapsed", "withdrawn", "ended"
+ACTIVE = (WAITING, ADMITTED)
+
+
+class Refused(Exception):
+    """An action that the state does not allow; `status` is the HTTP status to answer with."""
+
+    def __init__(self, reason: str, status: int = 409):
+        super().__init__(reason)
+        self.reason = reason
+        self.status = status
+
+
+def knock_opens_at(invitation: Invitation) -> datetime:
+    return invitation.starts_at - KNOCK_OPENS_BEFORE
+
+
+def latest_knock(db: Session, invitation: Invitation) -> Knock | None:
+    return db.scalar(select(Knock).where(Knock.invitation_id == invitation.id).order_by(Knock.id.desc()).limit(1))
+
+
+def refresh(knock: Knock | None, now: datetime) -> Knock | None:
+    """Lapse a knock nobody answered in time; the invitation goes back to 'opened'."""
+    if knock is not None and knock.state == WAITING and now >= knock.lapses_at:
+        knock.state = LAPSED
+        if knock.invitation.state == visits.KNOCKING:
+            visits.transition(knock.invitation, visits.OPENED, now)
+    return knock
+
+
+def knock(db: Session, invitation: Invitation, consent_version: object, now: datetime, lapse: timedelta) -> Knock:
+    """Knock, or return the knock already waiting (the same visit is the same knock, R60)."""
+    if consent_version != CONSENT_VERSION:
+        raise Refused("consent", 400)
+    if invitation.state in (visits.WITHDRAWN, visits.CANCELLED, visits.EXPIRED, visits.COMPLETED):
+        raise Refused("state")
+    if now < knock_opens_at(invitation):
+        raise Refused("too-early")
+    current = refresh(latest_knock(db, invitation), now)
+    if current is not None and current.state in ACTIVE:
+        current.last_seen_at = now
+        return current
+    new = Knock(invitation=invitation, state=WAITING, consent_version=CONSENT_VERSION, created_at=now,
+                last_seen_at=now, lapses_at=now + lapse)
+    db.add(new)
+    if invitation.state == visits.SCHEDULED:
+        visits.open_invitation(invitation, now)
+    if invitation.state in (visits.OPENED, visits.ADMITTED):
+        visits.transition(invitation, visits.KNOCKING, now)
+    return new
+
+
+def room_busy(db: Session, invitation: Invitation) -> bool:
+    """Is another patient of this clinic admitted to the same room and not yet done? (R12, NHN: no early callers.)"""
+    if not invitation.room_ref:
+        return False
+    other = db.scalar(
+        select(Knock.id).join(Invitation, Knock.invitation_id == Invitation.id)
+        .where(Invitation.clinic_id == invitation.clinic_id, Invitation.room_ref == invitation.room_ref,
+               Invitation.id != invitation.id, Knock.state == ADMITTED).limit(1))
+    return other is not None
+
+
+def admit(db: Session, knock_: Knock, staff: Staff, now: datetime, override: bool = False) -> None:
+    refresh(knock_, now)
+    if knock_.state != WAITING:
+        raise Refused("not-waiting")  # a replayed admit lands here (R12)
+    if not override and room_busy(db, knock_.invitation):
+        raise Refused("room-busy")
+    knock_.state = ADMITTED
+    knock_.admitted_at = now
+    knock_.admitted_by = staff.id
+    knock_.handoff_expires_at = now + HANDOFF_TTL
+    visits.transition(knock_.invitation, visits.ADMITTED, now)
+
+
+def deny(knock_: Knock, now: datetime) -> None:
+    refresh(knock_, now)
+    if knock_.state != WAITING:
+        raise Refused("not-waiting")
+    knock_.state = DENIED
+    visits.transition(knock_.invitation, visits.OPENED, now)
+
+
+def end(knock_: Knock, now: datetime) -> None:
+    """The consultation is over: the room is free for the next patient."""
+    if knock_.state != ADMITTED:
+        raise Refused("not-admitted")
+    knock_.state = ENDED
+    visits.transition(knock_.invitation, visits.COMPLETED, now)
+
+
+def send_message(knock_: Knock, key: str, now: datetime) -> None:
+    refresh(knock_, now)
+    if key not in MESSAGES:
+        raise Refused("message", 400)
+    if knock_.state != WAITING:
+        raise Refused("not-waiting")
+    knock_.message = key
+
+
+def take_handoff(knock_: Knock | None, now: datetime) -> bool:
+    """Use the admission to go to the room: once, within ten minutes (R12)."""
+    if knock_ is None or knock_.state != ADMITTED or knock_.handoff_used_at is not None:
+        return False
+    if knock_.handoff_expires_at is None or now > knock_.handoff_expires_at:
+        return False
+    knock_.handoff_used_at = now
+    return True
+
+
+def withdraw(db: Session, invitation: Invitation, now: datetime) -> None:
+    """The patient withdraws consent: no reason needed, no consequence for treatment."""
+    if invitation.state in (visits.CANCELLED, visits.EXPIRED):
+        raise Refused("state")
+    if invitation.state != visits.WITHDRAWN:
+        visits.transition(invitation, visits.WITHDRAWN, now)
+    invitation.withdrawn_at = invitation.withdrawn_at or now
+    current = latest_knock(db, invitation)
+    if current is not None and current.state in ACTIVE:
+        current.state = WITHDRAWN

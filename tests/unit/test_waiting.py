@@ -1,0 +1,126 @@
+"""The waiting room's rules, on each database backend: window, consent, idempotency, lapse, admission."""
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from patientapp import visits, waiting
+from patientapp.models import Clinic, Invitation, Staff
+
+UTC = timezone.utc
+START = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+LAPSE = timedelta(minutes=15)
+
+
+@pytest.fixture
+def setup(db):
+    clinic = Clinic(slug="c", display_name="Nordby", phone="+4712345678", time_zone="Europe/Oslo",
+                    room_settings={"rooms": [{"key": "r1"}]})
+    staff = Staff(clinic=clinic, email="a@b.no", display_name="A", role="admin", user_handle=b"x" * 64)
+    db.add_all([clinic, staff])
+
+    def invitation(room="r1"):
+        inv, _ = visits.create_invitation(db, clinic, START, START + timedelta(minutes=30), "nb")
+        inv.room_ref = room
+        visits.open_invitation(inv, START - timedelta(hours=1))
+        db.flush()
+        return inv
+
+    return db, staff, invitation
+
+
+def test_knocking_opens_30_minutes_before_and_needs_consent(setup):
+    db, _, make = setup
+    inv = make()
+    with pytest.raises(waiting.Refused) as early:
+        waiting.knock(db, inv, waiting.CONSENT_VERSION, START - timedelta(minutes=31), LAPSE)
+    assert early.value.status == 409
+    for consent in (None, "", "old", 1):
+        with pytest.raises(waiting.Refused) as missing:
+            waiting.knock(db, inv, consent, START, LAPSE)
+        assert missing.value.status == 400
+    knock = waiting.knock(db, inv, waiting.CONSENT_VERSION, START - timedelta(minutes=30), LAPSE)
+    assert knock.state == waiting.WAITING and inv.state == visits.KNOCKING
+
+
+def test_the_same_visit_is_the_same_knock(setup):
+    db, _, make = setup
+    inv = make()
+    first = waiting.knock(db, inv, waiting.CONSENT_VERSION, START, LAPSE)
+    db.flush()
+    again = waiting.knock(db, inv, waiting.CONSENT_VERSION, START + timedelta(minutes=5), LAPSE)
+    assert again.id == first.id and again.last_seen_at == START + timedelta(minutes=5)
+
+
+def test_an_unanswered_knock_lapses_and_can_be_renewed(setup):
+    db, _, make = setup
+    inv = make()
+    first = waiting.knock(db, inv, waiting.CONSENT_VERSION, START, LAPSE)
+    db.flush()
+    waiting.refresh(first, START + LAPSE - timedelta(seconds=1))
+    assert first.state == waiting.WAITING
+    waiting.refresh(first, START + LAPSE)
+    assert first.state == waiting.LAPSED and inv.state == visits.OPENED
+    second = waiting.knock(db, inv, waiting.CONSENT_VERSION, START + LAPSE, LAPSE)
+    db.flush()
+    assert second.id != first.id and second.state == waiting.WAITING
+
+
+def test_admission_is_single_use_and_short_lived(setup):
+    db, staff, make = setup
+    inv = make()
+    knock = waiting.knock(db, inv, waiting.CONSENT_VERSION, START, LAPSE)
+    db.flush()
+    waiting.admit(db, knock, staff, START)
+    assert inv.state == visits.ADMITTED
+    with pytest.raises(waiting.Refused) as replay:
+        waiting.admit(db, knock, staff, START)
+    assert replay.value.status == 409
+    assert not waiting.take_handoff(knock, START + waiting.HANDOFF_TTL + timedelta(seconds=1))
+    assert waiting.take_handoff(knock, START + timedelta(minutes=1))
+    assert not waiting.take_handoff(knock, START + timedelta(minutes=2))
+
+
+def test_one_patient_in_a_room_at_a_time(setup):
+    db, staff, make = setup
+    a, b, elsewhere = make(), make(), make(room="r2")
+    knocks = [waiting.knock(db, inv, waiting.CONSENT_VERSION, START, LAPSE) for inv in (a, b, elsewhere)]
+    db.flush()
+    waiting.admit(db, knocks[0], staff, START)
+    db.flush()
+    with pytest.raises(waiting.Refused) as busy:
+        waiting.admit(db, knocks[1], staff, START)
+    assert busy.value.reason == "room-busy"
+    waiting.admit(db, knocks[2], staff, START)  # another room is free
+    db.flush()
+    waiting.admit(db, knocks[1], staff, START, override=True)
+    waiting.end(knocks[0], START)
+    assert a.state == visits.COMPLETED
+
+
+def test_deny_message_and_withdraw(setup):
+    db, _, make = setup
+    inv = make()
+    knock = waiting.knock(db, inv, waiting.CONSENT_VERSION, START, LAPSE)
+    db.flush()
+    waiting.send_message(knock, "late-10", START)
+    assert knock.message == "late-10"
+    with pytest.raises(waiting.Refused):
+        waiting.send_message(knock, "<script>", START)
+    waiting.withdraw(db, inv, START)
+    assert inv.state == visits.WITHDRAWN and knock.state == waiting.WITHDRAWN and inv.withdrawn_at == START
+    with pytest.raises(waiting.Refused):
+        waiting.knock(db, inv, waiting.CONSENT_VERSION, START, LAPSE)
+    other = make()
+    knock2 = waiting.knock(db, other, waiting.CONSENT_VERSION, START, LAPSE)
+    db.flush()
+    waiting.deny(knock2, START)
+    assert knock2.state == waiting.DENIED and other.state == visits.OPENED
+
+
+def test_cancelled_invitations_cannot_knock(setup):
+    db, _, make = setup
+    inv = make()
+    inv.state = visits.CANCELLED
+    with pytest.raises(waiting.Refused):
+        waiting.knock(db, inv, waiting.CONSENT_VERSION, START, LAPSE)
+    assert isinstance(inv, Invitation)
