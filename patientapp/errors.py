@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, g, render_template, request
-from werkzeug.exceptions import HTTPException, InternalServerError
+from flask import Flask, current_app, g, render_template, request
+from werkzeug.exceptions import HTTPException, InternalServerError, SecurityError
 
 from .logs import redact
 
@@ -12,11 +12,22 @@ log = logging.getLogger("patientapp")
 
 
 def _render(code: int):
+    if code == 400 and request.url_rule is None and not _host_trusted():
+        # A forged Host header (R9): Flask cannot build URLs for it, so no page with links either.
+        return current_app.response_class("Bad Request", mimetype="text/plain"), 400
     try:
         return render_template("errors/error.html", code=code), code
     except Exception:  # the error page itself must never fail: plain text is the last resort
         log.exception("error page failed", extra={"request_id": g.get("request_id")})
         return "Error", code
+
+
+def _host_trusted() -> bool:
+    try:
+        request.host  # noqa: B018
+    except SecurityError:
+        return False
+    return True
 
 
 def init_app(app: Flask) -> None:

@@ -50,7 +50,7 @@ def _headers(response):
     headers["Permissions-Policy"] = PERMISSIONS_POLICY
     headers["X-Frame-Options"] = "DENY"
     headers["Cross-Origin-Opener-Policy"] = "same-origin"
-    headers["Cross-Origin-Resource-Policy"] = "same-origin"
+    headers["Cross-Origin-Resource-Policy"] = g.get("corp", "same-origin")
     headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
     if request.path.startswith(PRIVATE_PREFIXES):
         headers["Cache-Control"] = "no-store"

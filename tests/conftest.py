@@ -68,6 +68,9 @@ TEST_CONFIG = {
     "TESTING": True,
     "SECRET_KEY": "test-secret-key-" + "x" * 32,
     "PUBLIC_BASE_URL": "http://localhost",
+    # The stand-in video room on this server (/dev/video-room) and http://localhost rooms.
+    "ALLOW_LOCAL_ROOMS": True,
+    "EXTRA_HOSTS": "127.0.0.1",
 }
 
 

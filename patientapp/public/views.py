@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import abort, current_app, jsonify, render_template, request
+from flask import abort, current_app, g, jsonify, render_template, request
 from sqlalchemy import text
 
 from .. import csrf, i18n
@@ -76,4 +76,6 @@ def csp_report():
 
 def dev_video_room():
     """Stands in for Join or Whereby in development and tests (registered only with ALLOW_LOCAL_ROOMS)."""
+    # Like a real video service on its own origin, it lets the waiting page's probe reach it.
+    g.corp = "cross-origin"
     return render_template("public/dev-video-room.html")

@@ -49,6 +49,7 @@ def test_route_inventory(app):
         "GET /api/visit/status",
         "GET /check",
         "GET /d/<path:signed>",
+        "GET /dev/video-room",
         "GET /guide",
         "GET /guide/<slug>",
         "GET /healthz",

@@ -220,7 +220,9 @@ def test_qr_code_encodes_a_short_lived_link_to_this_invitation(client, invitatio
 def test_links_use_the_public_base_url_not_the_host_header(client, invitations, app):
     app.config["PUBLIC_BASE_URL"] = "https://video.example.no"
     _, token = invitations.create()
-    assert client.get(f"/i/{token}", headers={"Host": "evil.example"}).status_code == 400
+    forged = client.get(f"/i/{token}", headers={"Host": "evil.example"})
+    assert forged.status_code == 400 and "evil" not in forged.get_data(as_text=True)
+    assert "Content-Security-Policy" in forged.headers
     _open(client, token)
     body = client.get("/visit/calendar.ics").get_data(as_text=True).replace("\r\n ", "")
     assert "URL:https://video.example.no/d/" in body

@@ -21,3 +21,10 @@ test('percentages follow the language', () => {
   assert.equal(new Messages({}, 'nb').percent(68), '68\u00a0%');
   assert.equal(new Messages({}, 'en').percent(68), '68%');
 });
+
+test('dataset keys follow the DOM: dashes before digits stay', async () => {
+  const { datasetKey } = await import('../../patientapp/static/js/shared/dataset-key.js');
+  assert.equal(datasetKey('late-10'), 'late-10');
+  assert.equal(datasetKey('will-call'), 'willCall');
+  assert.equal(datasetKey('device-ios'), 'deviceIos');
+});

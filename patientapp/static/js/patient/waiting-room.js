@@ -5,9 +5,11 @@
  * if it does not, say so calmly and tell the clinic (R59).
  */
 import { platformOf } from '../check/browser-support.js';
-import { postJson } from '../staff/post.js';
+import { datasetKey } from '../shared/dataset-key.js';
+import { postJson } from '../shared/post.js';
 
 const MAX_BACKOFF_MS = 30000;
+
 const PROBE_TIMEOUT_MS = 5000;
 const COUNTDOWN_FROM_S = 5 * 60;
 
@@ -106,7 +108,7 @@ class WaitingRoom {
         this.show('waiting', null, this.text.waiting);
         $waited.textContent = this.text.waited.replace('{minutes}', String(Math.floor(status.waited / 60)));
         if (status.message) {
-          $message.textContent = this.text[status.message.replace(/-(\w)/g, (_, c) => c.toUpperCase())] || '';
+          $message.textContent = this.text[datasetKey(status.message)] || '';
           $message.hidden = !$message.textContent;
         }
         if (status.lapses_in <= COUNTDOWN_FROM_S) {
@@ -151,12 +153,15 @@ class WaitingRoom {
       document.title = `${this.text.titleTurn} – ${this.baseTitle}`;
       this.chime();
     }
-    if (!(await this.reachable(status.room_url))) {
-      this.failed(true);
-      return;
-    }
     const $go = this.$('.pa-js-go');
     $go.href = status.handoff_url;
+    if (!(await this.reachable(status.room_url))) {
+      this.failed(true);
+      // The probe cannot tell a dead service from one that refuses to be read: let the patient try.
+      $go.textContent = this.text.tryAnyway;
+      $go.hidden = false;
+      return;
+    }
     $go.hidden = false;
     window.location.assign(status.handoff_url);
   }
@@ -166,7 +171,7 @@ class WaitingRoom {
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), PROBE_TIMEOUT_MS);
     try {
-      await fetch(new URL(url).origin + '/', { mode: 'no-cors', cache: 'no-store', credentials: 'omit', signal: controller.signal });
+      await fetch(url, { mode: 'no-cors', cache: 'no-store', credentials: 'omit', signal: controller.signal });
       return true;
     } catch (error) {
       return false;

@@ -2,7 +2,8 @@
  * The dashboard keeps itself fresh every few seconds, makes a new knock impossible to miss (sound,
  * page title, a highlighted row and an alert) and sends admit, deny, message and done.
  */
-import { postJson } from './post.js';
+import { datasetKey } from '../shared/dataset-key.js';
+import { postJson } from '../shared/post.js';
 
 const MESSAGE_KEYS = ['late-5', 'late-10', 'late-15', 'will-call'];
 
@@ -97,7 +98,7 @@ class Dashboard {
     let status = row.state_label;
     if (row.waiting_seconds !== null) status += ` · ${this.text.waiting.replace('{minutes}', String(Math.floor(row.waiting_seconds / 60)))}`;
     if (row.stale) status += ` · ${this.text.stale}`;
-    if (row.message) status += ` · ${this.text[this.camel(row.message)]}`;
+    if (row.message) status += ` · ${this.text[datasetKey(row.message)]}`;
     const state = document.createElement('span');
     state.className = 'pa-state';
     state.textContent = status;
@@ -110,10 +111,6 @@ class Dashboard {
       else actions.append(this.button(this.text[action], () => this.act(row.knock_id, action, {})));
     }
     return tr;
-  }
-
-  camel(key) {
-    return key.replace(/-(\w)/g, (_, c) => c.toUpperCase());
   }
 
   button(label, onClick, secondary = false) {
@@ -134,7 +131,7 @@ class Dashboard {
     for (const key of MESSAGE_KEYS) {
       const option = document.createElement('option');
       option.value = key;
-      option.textContent = this.text[this.camel(key)];
+      option.textContent = this.text[datasetKey(key)];
       select.append(option);
     }
     wrap.append(select, this.button(this.text.send, () => this.act(row.knock_id, 'message', { message: select.value }), true));

@@ -2,7 +2,7 @@
  * Passkey sign-in and registration. The server makes the options and checks the answer
  * (py_webauthn); this module only converts between JSON and the browser's ArrayBuffers.
  */
-import { postJson } from './post.js';
+import { postJson } from '../shared/post.js';
 
 const fromB64 = (value) => {
   const base64 = value.replace(/-/g, '+').replace(/_/g, '/');

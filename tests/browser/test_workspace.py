@@ -1,0 +1,224 @@
+"""The whole journey in two browsers (staff with a virtual passkey, patient on a phone), and the
+passkey attacks of R17–R19, the lapse and the video service being down (R59)."""
+import json
+import re
+from datetime import timedelta, timezone
+
+import pytest
+from playwright.sync_api import expect
+from sqlalchemy import select
+
+from patientapp import waiting
+from patientapp.demo import enrol_staff
+from patientapp.models import AuditEvent, Clinic, utcnow
+
+DESKTOP = {"width": 1280, "height": 900}
+
+
+def add_authenticator(page, uv=True):
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("WebAuthn.enable", {"enableUI": False})
+    authenticator = cdp.send("WebAuthn.addVirtualAuthenticator", {"options": {
+        "protocol": "ctap2", "ctap2Version": "ctap2_1", "transport": "internal", "hasResidentKey": True,
+        "hasUserVerification": True, "isUserVerified": uv, "automaticPresenceSimulation": True}})
+    return cdp, authenticator["authenticatorId"]
+
+
+@pytest.fixture
+def clinic(db, live_server):
+    host = live_server.replace("localhost", "127.0.0.1")  # another origin: a real service is elsewhere too
+    clinic = Clinic(slug="test", display_name="Nordby helsesenter", phone="+4712345678", time_zone="Europe/Oslo",
+                    room_settings={"rooms": [{"key": "stand-in", "label": "Stand-in", "provider": "template",
+                                              "template": host + "/dev/video-room?name={name}&lang={lang}"}]})
+    db.add(clinic)
+    db.commit()
+    return clinic
+
+
+@pytest.fixture
+def staff_page(pages, app, clinic):
+    """A staff member who has enrolled a passkey and is signed in, on a desktop browser."""
+    with app.app_context():
+        link = enrol_staff("test", f"kari-{utcnow().timestamp()}@example.no", "Kari", "admin", "en")
+    page = pages.new(lang="en", viewport=DESKTOP, mobile=False)
+    page.cdp, page.authenticator = add_authenticator(page)
+    page.goto(link)
+    assert page.url.endswith("/staff/enrol")
+    page.get_by_label("Name for this passkey").fill("Work PC")
+    page.get_by_role("button", name="Create passkey").click()
+    page.wait_for_url("**/staff/")
+    return page
+
+
+def sign_out(page):
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url("**/staff/login")
+
+
+def create_invitation(page, language="ar"):
+    local = (utcnow() + timedelta(minutes=10)).astimezone(timezone(timedelta(hours=1)))
+    page.goto("/staff/invitations/new")
+    page.get_by_label("Date").fill(local.strftime("%Y-%m-%d"))
+    page.get_by_label("Start time").fill(local.strftime("%H:%M"))
+    page.get_by_label("The patient's language").select_option(language)
+    page.get_by_label("Label for staff").fill("KN")
+    page.get_by_role("button", name="Create invitation").click()
+    return page.locator("#invitation-link").input_value()
+
+
+def knock(patient, link):
+    patient.goto(link)
+    patient.locator("a[href='/visit/wait']").first.click()
+    patient.locator(".pa-js-consent").check()
+    patient.locator(".pa-js-knock").click()
+    expect(patient.locator(".pa-js-step-wait")).to_have_attribute("data-state", "waiting")
+
+
+def test_the_whole_journey(staff_page, pages, axe, db):
+    link = create_invitation(staff_page, "ar")
+    assert re.search(r"/i/[A-Za-z0-9_-]{43}$", link)
+    assert "UCS-2" in staff_page.content()
+    patient = pages.new(lang="nb")
+    knock(patient, link)
+    assert patient.locator("html").get_attribute("dir") == "rtl"
+    assert axe_violations_clean(axe, patient)
+
+    staff_page.goto("/staff/")
+    row = staff_page.locator("tr.pa-row--knocking")
+    expect(row).to_be_visible(timeout=10_000)
+    expect(staff_page.locator(".pa-js-alert")).to_be_visible()
+    assert staff_page.title().startswith("(1)")
+    assert axe_violations_clean(axe, staff_page)
+    row.get_by_role("button", name="Let in").click()
+    patient.wait_for_url(re.compile(r"/dev/video-room\?name=Pasient&lang=ar"), timeout=10_000)
+    expect(staff_page.locator("tr.pa-row--admitted")).to_be_visible(timeout=10_000)
+    # Nothing but our own host and the video room's, and the token only on the first request (R5, R55).
+    hosts = {r.url.split("/")[2] for r in patient.requests}
+    assert hosts <= {link.split("/")[2], link.split("/")[2].replace("localhost", "127.0.0.1")}
+    token = link.rsplit("/", 1)[1]
+    assert not [r for r in patient.requests[1:] if token in r.url or token in (r.headers.get("referer") or "")]
+
+
+def axe_violations_clean(axe, page):
+    from tests.browser.conftest import axe_violations
+
+    violations = axe_violations(axe, page)
+    assert violations == [], violations
+    return True
+
+
+def test_replayed_login_is_refused(staff_page):
+    sign_out(staff_page)
+    with staff_page.expect_request("**/staff/webauthn/login/verify") as captured:
+        staff_page.get_by_role("button", name="Sign in with passkey").click()
+    staff_page.wait_for_url("**/staff/")
+    body = captured.value.post_data
+    csrf = staff_page.locator('meta[name="csrf-token"]').get_attribute("content")
+    replay = staff_page.request.post("/staff/webauthn/login/verify", data=body,
+                                     headers={"Content-Type": "application/json", "X-CSRFToken": csrf})
+    assert replay.status == 400
+
+
+def test_login_without_user_verification_is_refused(staff_page, db):
+    sign_out(staff_page)
+    staff_page.cdp.send("WebAuthn.setUserVerified", {"authenticatorId": staff_page.authenticator, "isUserVerified": False})
+
+    def downgrade(route):
+        response = route.fetch()
+        body = response.json()
+        body["userVerification"] = "discouraged"  # the browser will then not ask for UV
+        route.fulfill(response=response, json=body)
+
+    staff_page.route("**/staff/webauthn/login/options", downgrade)
+    with staff_page.expect_response("**/staff/webauthn/login/verify") as verified:
+        staff_page.get_by_role("button", name="Sign in with passkey").click()
+    assert verified.value.status in (400, 401, 403)
+    assert not [c for c in staff_page.context.cookies() if c["name"] == "__Host-staff"]
+    expect(staff_page.locator(".pa-js-passkey-error")).to_be_visible()
+
+
+def test_a_cloned_authenticator_is_refused_and_audited(staff_page, db):
+    for _ in range(2):  # the stored counter is now above zero
+        sign_out(staff_page)
+        staff_page.get_by_role("button", name="Sign in with passkey").click()
+        staff_page.wait_for_url("**/staff/")
+    sign_out(staff_page)
+    cdp, original = staff_page.cdp, staff_page.authenticator
+    credential = cdp.send("WebAuthn.getCredentials", {"authenticatorId": original})["credentials"][0]
+    # Chromium allows one built-in authenticator at a time: the copy replaces the original.
+    cdp.send("WebAuthn.removeVirtualAuthenticator", {"authenticatorId": original})
+    clone = cdp.send("WebAuthn.addVirtualAuthenticator", {"options": {
+        "protocol": "ctap2", "ctap2Version": "ctap2_1", "transport": "internal", "hasResidentKey": True,
+        "hasUserVerification": True, "isUserVerified": True, "automaticPresenceSimulation": True}})["authenticatorId"]
+    cdp.send("WebAuthn.addCredential", {"authenticatorId": clone, "credential": {**credential, "signCount": 0}})
+    with staff_page.expect_response("**/staff/webauthn/login/verify") as verified:
+        staff_page.get_by_role("button", name="Sign in with passkey").click()
+    assert verified.value.status == 400
+    db.rollback()
+    db.expire_all()
+    assert db.scalar(select(AuditEvent).where(AuditEvent.action == "login-cloned-authenticator")) is not None
+
+
+def test_a_knock_lapses_and_one_tap_knocks_again(staff_page, pages, app):
+    app.config["KNOCK_LAPSE_SECONDS"] = 4
+    link = create_invitation(staff_page, "en")
+    patient = pages.new(lang="en")
+    knock(patient, link)
+    expect(patient.locator(".pa-js-countdown")).to_be_visible()
+    wait = patient.locator(".pa-js-step-wait")
+    expect(wait).to_have_attribute("data-state", "lapsed", timeout=15_000)
+    expect(patient.locator(".pa-js-wait-title")).to_have_text("Your knock has stopped")
+    staff_page.goto("/staff/")
+    expect(staff_page.locator("tr.pa-row--lapsed")).to_be_visible(timeout=10_000)
+    patient.get_by_role("button", name="Knock again").click()
+    expect(wait).to_have_attribute("data-state", "waiting")
+
+
+def test_the_patient_hears_about_delays_and_the_network_dropping(staff_page, pages):
+    link = create_invitation(staff_page, "nb")
+    patient = pages.new(lang="nb")
+    knock(patient, link)
+    staff_page.goto("/staff/")
+    row = staff_page.locator("tr.pa-row--knocking")
+    expect(row).to_be_visible(timeout=10_000)
+    row.locator("select").select_option("late-10")
+    row.get_by_role("button", name="Send").click()
+    expect(patient.locator(".pa-js-clinic-message")).to_contain_text("10 minutter", timeout=10_000)
+    knock_id = row.get_attribute("data-knock")
+    patient.context.set_offline(True)
+    expect(patient.locator(".pa-js-wait-text")).to_contain_text("forbindelsen", ignore_case=True, timeout=15_000)
+    patient.context.set_offline(False)
+    expect(patient.locator(".pa-js-clinic-message")).to_be_visible(timeout=40_000)
+    expect(patient.locator(".pa-js-step-wait")).to_have_attribute("data-state", "waiting")
+    staff_page.reload()
+    assert staff_page.locator("tr.pa-row--knocking").count() == 1
+    assert staff_page.locator("tr.pa-row--knocking").get_attribute("data-knock") == knock_id
+
+
+def test_video_service_down_at_hand_off(staff_page, pages, live_server):
+    link = create_invitation(staff_page, "en")
+    patient = pages.new(lang="en")
+    patient.route(re.compile(r"^http://127\.0\.0\.1:\d+/"), lambda route: route.abort())
+    knock(patient, link)
+    staff_page.goto("/staff/")
+    row = staff_page.locator("tr.pa-row--knocking")
+    expect(row).to_be_visible(timeout=10_000)
+    row.get_by_role("button", name="Let in").click()
+    expect(patient.locator(".pa-js-step-wait")).to_have_attribute("data-state", "failed", timeout=15_000)
+    expect(patient.locator(".pa-js-wait-text")).to_contain_text("The clinic will call you")
+    expect(patient.locator(".pa-js-call a[href^='tel:']")).to_be_visible()
+    expect(patient.get_by_role("link", name="Try the video room anyway")).to_be_visible()
+    expect(staff_page.locator(".pa-notice--fail")).to_contain_text("Call the patient KN", timeout=10_000)
+
+
+def test_the_patient_withdraws_from_the_waiting_room(staff_page, pages):
+    link = create_invitation(staff_page, "pl")
+    patient = pages.new(lang="pl")
+    patient.goto(link)
+    patient.goto("/visit/wait")
+    patient.locator("a[href='/visit/withdraw']").click()
+    patient.locator("form[action='/visit/withdraw'] button").click()
+    patient.wait_for_url("**/visit/withdrawn")
+    expect(patient.locator("a[href='tel:+4712345678']")).to_be_visible()
+    staff_page.goto("/staff/")
+    expect(staff_page.locator("tr.pa-row--withdrawn")).to_be_visible(timeout=10_000)
