@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import current_app, g
+from flask import current_app, g, request
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -68,14 +68,25 @@ def alembic_config(url: str):
 
 
 def get_session(write: bool = False) -> Session:
-    """The request's session; pass write=True before the first query of a writing request."""
+    """The request's session. Requests that change things (POST…) write from their first query."""
     session = g.get("db_session")
     if session is None:
         session = current_app.extensions["patientapp.db"].sessions()
-        if write:
+        if write or request.method not in ("GET", "HEAD", "OPTIONS"):
             session.connection(execution_options={"sqlite_immediate": True})
         g.db_session = session
     return session
+
+
+def begin_write(session: Session) -> None:
+    """Restart the session's transaction as a writing one (BEGIN IMMEDIATE on SQLite).
+
+    IMPORTANT: a read transaction that then writes cannot wait for the lock on SQLite and fails
+    with "database is locked"; mostly-reading requests call this only when they must write, and
+    re-read what they write about (the rollback expires every loaded object).
+    """
+    session.rollback()
+    session.connection(execution_options={"sqlite_immediate": True})
 
 
 def close_session(_exc=None) -> None:

@@ -32,6 +32,7 @@ from webauthn.helpers.structs import (
     UserVerificationRequirement,
 )
 
+from .db import begin_write
 from .models import Challenge, Enrolment, Passkey, Staff, StaffSession
 
 CHALLENGE_TTL = timedelta(minutes=5)
@@ -262,11 +263,16 @@ def load_session(db: Session, token: str | None, now: datetime, idle: timedelta 
     record = db.scalar(select(StaffSession).where(StaffSession.token_hash == _hash(token)))
     if record is None:
         return None
-    if now > record.expires_at or now - record.last_seen_at > idle or record.staff.disabled_at is not None:
-        db.delete(record)
-        db.commit()
-        return None
-    if now - record.last_seen_at > TOUCH_EVERY:
+    dead = now > record.expires_at or now - record.last_seen_at > idle or record.staff.disabled_at is not None
+    if dead or now - record.last_seen_at > TOUCH_EVERY:
+        begin_write(db)
+        record = db.scalar(select(StaffSession).where(StaffSession.token_hash == _hash(token)))
+        if record is None:
+            return None
+        if dead:
+            db.delete(record)
+            db.commit()
+            return None
         record.last_seen_at = now
         db.commit()
     return record

@@ -41,6 +41,18 @@ def latest_knock(db: Session, invitation: Invitation) -> Knock | None:
     return db.scalar(select(Knock).where(Knock.invitation_id == invitation.id).order_by(Knock.id.desc()).limit(1))
 
 
+# "Last seen" is kept to within this: staff see a stale patient after 20 s, and polls stay cheap.
+HEARTBEAT_EVERY = timedelta(seconds=8)
+
+
+def lapse_due(knock: Knock, now: datetime) -> bool:
+    return knock.state == WAITING and now >= knock.lapses_at
+
+
+def heartbeat_due(knock: Knock, now: datetime) -> bool:
+    return knock.state in ACTIVE and now - knock.last_seen_at >= HEARTBEAT_EVERY
+
+
 def refresh(knock: Knock | None, now: datetime) -> Knock | None:
     """Lapse a knock nobody answered in time; the invitation goes back to 'opened'."""
     if knock is not None and knock.state == WAITING and now >= knock.lapses_at:

@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 from flask import current_app, g, jsonify, redirect, render_template, request, url_for
 
 from .. import audit, i18n, rooms, visit_session, visits, waiting
-from ..db import get_session
+from ..db import begin_write, get_session
 from ..models import Invitation, utcnow
 from . import bp, context
 
@@ -80,14 +80,20 @@ def knock():
 @bp.get("/api/visit/status")
 def visit_status():
     """Where the patient stands; also the heartbeat staff see as "last seen" (R60)."""
-    invitation = visit_session.current_invitation(write=True)
+    invitation = visit_session.current_invitation()
     if invitation is None:
         return jsonify(state="gone"), 410
     now = utcnow()
-    current = waiting.refresh(waiting.latest_knock(get_session(), invitation), now)
-    if current is not None and current.state in waiting.ACTIVE:
-        current.last_seen_at = now
-    get_session().commit()
+    db = get_session()
+    current = waiting.latest_knock(db, invitation)
+    if current is not None and (waiting.lapse_due(current, now) or waiting.heartbeat_due(current, now)):
+        # Most polls only read; a lapse or a stale "last seen" makes this one write.
+        begin_write(db)
+        invitation = visit_session.current_invitation()
+        current = waiting.refresh(waiting.latest_knock(db, invitation), now)
+        if current is not None and current.state in waiting.ACTIVE:
+            current.last_seen_at = now
+        db.commit()
     return jsonify(status(invitation, current))
 
 

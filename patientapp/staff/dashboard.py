@@ -12,6 +12,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from .. import checks, i18n, rooms, visits, waiting
+from ..db import begin_write
 from ..models import Clinic, Invitation, Knock
 
 STALE_AFTER = timedelta(seconds=20)  # a waiting patient not heard from in this long may have lost the page
@@ -120,11 +121,15 @@ def build(db: Session, clinic: Clinic, now: datetime) -> Board:
         select(Invitation).where(Invitation.clinic_id == clinic.id,
                                  or_(Invitation.starts_at.between(day_start, day_end), Invitation.id.in_(live)))
         .order_by(Invitation.starts_at)).all()
-    rows = []
-    for invitation in invitations:
-        knock = waiting.refresh(waiting.latest_knock(db, invitation), now)
-        rows.append(row(invitation, knock, now))
-    db.commit()  # lapses found while building are kept
+    knocks = {invitation.id: waiting.latest_knock(db, invitation) for invitation in invitations}
+    if any(k is not None and waiting.lapse_due(k, now) for k in knocks.values()):
+        # Record the lapses (a write) in a writing transaction, then read everything afresh.
+        begin_write(db)
+        for invitation in invitations:
+            waiting.refresh(waiting.latest_knock(db, invitation), now)
+        db.commit()
+        knocks = {invitation.id: waiting.latest_knock(db, invitation) for invitation in invitations}
+    rows = [row(invitation, knocks[invitation.id], now) for invitation in invitations]
     warnings = []
     for room in (clinic.room_settings or {}).get("rooms", []):
         if isinstance(room, dict) and "pexip-not-autolock" in rooms.warnings(room):

@@ -6,7 +6,7 @@ from functools import wraps
 from flask import abort, current_app, g, jsonify, redirect, request, url_for
 
 from .. import staff_auth
-from ..db import get_session
+from ..db import begin_write, get_session
 from ..models import utcnow
 
 COOKIE = "__Host-staff"
@@ -25,6 +25,8 @@ def load_staff() -> None:
     record = staff_auth.load_session(get_session(), request.cookies.get(COOKIE), utcnow(),
                                      idle=current_app.config["STAFF_IDLE_TIMEOUT"])
     if record is not None:
+        if request.method not in ("GET", "HEAD", "OPTIONS"):
+            begin_write(get_session())  # the touch may have committed: the action itself writes
         g.staff = record.staff
         g.staff_language = record.staff.language
     if g.staff is None and request.endpoint not in PUBLIC_ENDPOINTS:

@@ -362,3 +362,33 @@ def test_audit_rows_have_utc_times_and_no_secrets(sign_in, db):
     for event in events:
         assert event.at.tzinfo is not None and event.at.utcoffset() == timedelta(0)
         assert token not in json.dumps([event.action, event.result, event.detail])
+
+
+@pytest.mark.parametrize("lang", ["nb", "en", "ar", "pl", "so", "ur"])
+def test_every_workspace_page_in_every_language(sign_in, app, invitations, clinic, db, lang):
+    from tests.pages import assert_page_ok
+
+    staff = sign_in()
+    token = _token(_create(staff, language=lang))
+    invitation = db.scalar(select(Invitation).where(Invitation.token_hash == links.hash_token(token)))
+    for path in ("/staff/", "/staff/invitations/new", f"/staff/invitations/{invitation.id}",
+                 f"/staff/invitations/{invitation.id}/edit", "/staff/team", "/staff/rooms", "/staff/passkeys",
+                 "/staff/emergency", "/staff/outbox"):
+        response = staff.get(f"{path}?lang={lang}")
+        assert response.status_code == 200, path
+        assert_page_ok(response, lang)
+        assert response.headers["Cache-Control"] == "no-store"
+    assert_page_ok(app.test_client().get(f"/staff/login?lang={lang}"), lang)
+    patient = app.test_client()
+    patient.get(f"/i/{token}")
+    for path in ("/visit/wait", "/visit/withdraw"):
+        assert_page_ok(patient.get(f"{path}?lang={lang}"), lang)
+
+
+def test_dashboard_always_shows_the_emergency_routine(sign_in, app):
+    from pathlib import Path
+
+    html = sign_in().get("/staff/?lang=en").get_data(as_text=True)
+    assert "If the video fails" in html and 'href="/staff/emergency"' in html
+    doc = Path(app.root_path).parent / "docs/emergency.md"
+    assert doc.is_file() and len(doc.read_text()) > 500 and "TODO" not in doc.read_text()
