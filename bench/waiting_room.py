@@ -45,6 +45,17 @@ class Connection:
         self.cookies: dict[str, str] = {}
 
     async def request(self, method: str, path: str, body: bytes = b"", headers: dict | None = None):
+        reused = self.writer is not None
+        try:
+            return await self._request(method, path, body, headers)
+        except (ConnectionError, asyncio.IncompleteReadError):
+            if not reused:
+                raise
+            # gunicorn closes idle keep-alive connections after 5 s: reconnect once, as browsers do.
+            self.close()
+            return await self._request(method, path, body, headers)
+
+    async def _request(self, method: str, path: str, body: bytes, headers: dict | None):
         if self.writer is None:
             self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
         lines = [f"{method} {path} HTTP/1.1", f"Host: localhost:{self.port}", "Connection: keep-alive"]

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, current_app, g, render_template, request
+from flask import Flask, current_app, g, jsonify, render_template, request
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError, SecurityError
 
 from .logs import redact
@@ -39,6 +40,17 @@ def init_app(app: Flask) -> None:
         if error.code == 405 and error.valid_methods:
             return response, code, {"Allow": ", ".join(error.valid_methods)}
         return response, code
+
+    @app.errorhandler(OperationalError)
+    def _database_unavailable(error: OperationalError):
+        """The database is busy or away: a calm 503 that tells clients to retry, never a 500."""
+        log.warning("database unavailable on %s %s (request %s): %s", request.method, redact(request.path),
+                    g.get("request_id"), type(error.orig).__name__ if error.orig else "OperationalError")
+        if request.path.startswith(("/api/", "/staff/api/")):
+            response = jsonify(error="busy")
+        else:
+            response, _code = _render(503)
+        return response, 503, {"Retry-After": "5"}
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):

@@ -102,3 +102,22 @@ def test_readyz_reports_an_unreachable_database(app):
     finally:
         app.extensions["patientapp.db"].dispose()
         app.extensions["patientapp.db"] = real
+
+
+def test_an_unavailable_database_gives_a_calm_503(app, invitations):
+    from patientapp.db import Database
+
+    _, token = invitations.create()
+    patient = app.test_client()
+    patient.get(f"/i/{token}")
+    real = app.extensions["patientapp.db"]
+    app.extensions["patientapp.db"] = Database("postgresql+psycopg://nobody@127.0.0.1:1/none")
+    try:
+        api = patient.get("/api/visit/status")
+        assert api.status_code == 503 and api.headers["Retry-After"] == "5" and api.get_json() == {"error": "busy"}
+        page = patient.get("/visit", headers={"Accept-Language": "en"})
+        assert page.status_code == 503 and "Tjenesten er travel" in page.get_data(as_text=True)  # the invitation is nb
+        assert "Traceback" not in page.get_data(as_text=True) and "Content-Security-Policy" in page.headers
+    finally:
+        app.extensions["patientapp.db"].dispose()
+        app.extensions["patientapp.db"] = real
