@@ -31,7 +31,9 @@ class WaitingRoom {
     const $consent = this.$('.pa-js-consent');
     const $knock = this.$('.pa-js-knock');
     const allowed = !$knock.dataset.tooEarly;
-    $consent.addEventListener('change', () => { $knock.disabled = !($consent.checked && allowed); });
+    const sync = () => { $knock.disabled = !($consent.checked && allowed); };
+    $consent.addEventListener('change', sync);
+    sync(); // the box may be ticked already: before this script ran, or restored by the browser
     $knock.addEventListener('click', () => this.knock());
     this.$('.pa-js-again').addEventListener('click', () => this.knock());
     window.addEventListener('online', () => this.poll(0));
