@@ -5,6 +5,7 @@
  * if it does not, say so calmly and tell the clinic (R59).
  */
 import { platformOf } from '../check/browser-support.js';
+import { chime } from '../shared/chime.js';
 import { datasetKey } from '../shared/dataset-key.js';
 import { postJson } from '../shared/post.js';
 
@@ -189,21 +190,7 @@ class WaitingRoom {
   }
 
   chime() {
-    const AudioContextClass = window.AudioContext || window.webkitAudioContext;
-    if (!AudioContextClass) return;
-    const context = new AudioContextClass();
-    [660, 880].forEach((frequency, index) => {
-      const oscillator = context.createOscillator();
-      const gain = context.createGain();
-      const at = context.currentTime + index * 0.3;
-      oscillator.frequency.value = frequency;
-      gain.gain.setValueAtTime(0.0001, at);
-      gain.gain.exponentialRampToValueAtTime(0.3, at + 0.02);
-      gain.gain.exponentialRampToValueAtTime(0.0001, at + 0.28);
-      oscillator.connect(gain).connect(context.destination);
-      oscillator.start(at);
-      oscillator.stop(at + 0.3);
-    });
+    chime([660, 880], { spacing: 0.25 }).catch(() => {}); // sound is a bonus: the title and page change anyway
   }
 }
 

@@ -2,6 +2,7 @@
  * The dashboard keeps itself fresh every few seconds, makes a new knock impossible to miss (sound,
  * page title, a highlighted row and an alert) and sends admit, deny, message and done.
  */
+import { chime } from '../shared/chime.js';
 import { datasetKey } from '../shared/dataset-key.js';
 import { postJson } from '../shared/post.js';
 
@@ -150,22 +151,7 @@ class Dashboard {
 
   /** A short two-note chime, generated (no file to download). */
   chime() {
-    const AudioContextClass = window.AudioContext || window.webkitAudioContext;
-    if (!AudioContextClass) return;
-    const context = new AudioContextClass();
-    [880, 660].forEach((frequency, index) => {
-      const oscillator = context.createOscillator();
-      const gain = context.createGain();
-      const at = context.currentTime + index * 0.25;
-      oscillator.frequency.value = frequency;
-      gain.gain.setValueAtTime(0.0001, at);
-      gain.gain.exponentialRampToValueAtTime(0.3, at + 0.02);
-      gain.gain.exponentialRampToValueAtTime(0.0001, at + 0.22);
-      oscillator.connect(gain).connect(context.destination);
-      oscillator.start(at);
-      oscillator.stop(at + 0.25);
-    });
-    setTimeout(() => context.close(), 800);
+    chime([880, 660], { spacing: 0.25 }).catch(() => {}); // sound is a bonus: the title and page change anyway
   }
 }
 
