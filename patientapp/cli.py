@@ -11,6 +11,7 @@ from flask.cli import AppGroup
 from . import i18n
 from .demo import create_demo, enrol_staff
 
+
 def _database():
     return current_app.extensions["patientapp.db"]
 
@@ -36,7 +37,10 @@ def init_app(app: Flask) -> None:
     @click.option("--language", type=click.Choice(list(i18n.LANGUAGES)), default="nb")
     def enrol(clinic_slug, email, display_name, role, language):
         """Print a single-use enrolment link (and its QR code) with which a person creates a passkey."""
-        link = enrol_staff(clinic_slug, email, display_name, role, language)
+        try:
+            link = enrol_staff(clinic_slug, email, display_name, role, language)
+        except LookupError as error:
+            raise click.ClickException(str(error)) from None
         click.echo(f"Enrolment link (single use, valid for one hour):\n  {link}\n")
         qr = qrcode.QRCode(border=1)
         qr.add_data(link)

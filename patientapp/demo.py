@@ -11,7 +11,7 @@ from flask import Flask, current_app
 from sqlalchemy import select
 from werkzeug.serving import make_server
 
-from . import audit, i18n, staff_auth, visits
+from . import audit, i18n, rooms, staff_auth, visits
 from .models import Clinic, Staff, utcnow
 
 DEMO_CLINIC = {
@@ -44,7 +44,7 @@ def create_demo(now: datetime | None = None) -> list[dict]:
             invitation, token = visits.create_invitation(
                 session, clinic, start, start + timedelta(minutes=30), code,
                 label=f"Demo {code}", languages=tuple(i18n.LANGUAGES))
-            invitation.room_ref = "demo" if clinic.room_settings.get("rooms") else None
+            invitation.room_ref = "demo" if rooms.find_room(clinic.room_settings, "demo") else None
             created.append({"language": code, "link": f"{base}/i/{token}", "starts_at": start.isoformat()})
     return created
 
@@ -56,7 +56,7 @@ def enrol_staff(clinic_slug: str, email: str, display_name: str | None, role: st
     with database.sessions() as session, session.begin():
         clinic = session.scalar(select(Clinic).where(Clinic.slug == clinic_slug))
         if clinic is None:
-            raise click_error(f"No clinic called {clinic_slug!r}. Run `flask demo` or create the clinic first.")
+            raise LookupError(f"No clinic called {clinic_slug!r}. Run `flask demo` or create the clinic first.")
         person = session.scalar(select(Staff).where(Staff.email == email))
         if person is None:
             person = Staff(clinic=clinic, email=email, display_name=display_name or email, role=role,
@@ -66,12 +66,6 @@ def enrol_staff(clinic_slug: str, email: str, display_name: str | None, role: st
         token = staff_auth.new_enrolment(session, person, utcnow())
         audit.record(session, "staff-enrol", clinic_id=clinic.id, detail=f"staff={person.id} cli")
     return current_app.config["PUBLIC_BASE_URL"].rstrip("/") + f"/staff/enrol/{token}"
-
-
-def click_error(message: str) -> Exception:
-    import click
-
-    return click.ClickException(message)
 
 
 @contextmanager

@@ -151,6 +151,16 @@ def validate_room(room: dict, allowlist: list[str], allow_local: bool = False) -
     return clean
 
 
+def clinic_rooms(settings: dict | None) -> list[dict]:
+    """The room entries in a clinic's room settings (stored JSON: anything that is not a dict is skipped)."""
+    return [room for room in (settings or {}).get("rooms", []) if isinstance(room, dict)]
+
+
+def find_room(settings: dict | None, key: str | None) -> dict | None:
+    """The clinic's room with this key, if there is one."""
+    return next((room for room in clinic_rooms(settings) if room.get("key") == key), None) if key else None
+
+
 def validate_rooms(rooms: list, allowlist: list[str], allow_local: bool = False) -> list[dict]:
     """Validate a clinic's `room_settings["rooms"]`; keys must be unique within the clinic."""
     if not isinstance(rooms, list):

@@ -87,20 +87,19 @@ def new_enrolment(db: Session, staff: Staff, now: datetime) -> str:
     return token
 
 
-def find_enrolment(db: Session, token: str, now: datetime) -> Enrolment | None:
-    enrolment = db.scalar(select(Enrolment).where(Enrolment.token_hash == _hash(token)))
+def _usable(enrolment: Enrolment | None, now: datetime) -> Enrolment | None:
+    """The enrolment if it is unused, unexpired and its person not disabled (R21)."""
     if enrolment is None or enrolment.used_at or now > enrolment.expires_at or enrolment.staff.disabled_at:
         return None
     return enrolment
+
+
+def find_enrolment(db: Session, token: str, now: datetime) -> Enrolment | None:
+    return _usable(db.scalar(select(Enrolment).where(Enrolment.token_hash == _hash(token))), now)
 
 
 def enrolment_by_id(db: Session, enrolment_id: object, now: datetime) -> Enrolment | None:
-    if not isinstance(enrolment_id, int):
-        return None
-    enrolment = db.get(Enrolment, enrolment_id)
-    if enrolment is None or enrolment.used_at or now > enrolment.expires_at or enrolment.staff.disabled_at:
-        return None
-    return enrolment
+    return _usable(db.get(Enrolment, enrolment_id), now) if isinstance(enrolment_id, int) else None
 
 
 # --- challenges --------------------------------------------------------------------------------

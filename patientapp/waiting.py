@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from . import visits
@@ -39,6 +39,15 @@ def knock_opens_at(invitation: Invitation) -> datetime:
 
 def latest_knock(db: Session, invitation: Invitation) -> Knock | None:
     return db.scalar(select(Knock).where(Knock.invitation_id == invitation.id).order_by(Knock.id.desc()).limit(1))
+
+
+def latest_knocks(db: Session, invitation_ids: list[int]) -> dict[int, Knock]:
+    """The latest knock of each of these invitations, in one query (the dashboard asks every few seconds)."""
+    if not invitation_ids:
+        return {}
+    newest = (select(func.max(Knock.id)).where(Knock.invitation_id.in_(invitation_ids))
+              .group_by(Knock.invitation_id).scalar_subquery())
+    return {knock.invitation_id: knock for knock in db.scalars(select(Knock).where(Knock.id.in_(newest)))}
 
 
 # "Last seen" is kept to within this: staff see a stale patient after 20 s, and polls stay cheap.

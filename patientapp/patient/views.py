@@ -8,10 +8,10 @@ import qrcode.image.svg
 from flask import Response, current_app, g, redirect, render_template, url_for
 from flask_babel import gettext as _
 
-from .. import i18n, ics, links, visit_session, visits
+from .. import appointment, i18n, ics, links, visit_session, visits
 from ..db import get_session
 from ..models import Invitation, utcnow
-from . import bp, context
+from . import bp
 
 
 def _enter(invitation: Invitation | None):
@@ -48,7 +48,7 @@ def landing():
     invitation = visit_session.current_invitation()
     if invitation is None:
         return visit_session.invalid_link()
-    page = context.landing(invitation, i18n.current().format_locale, utcnow())
+    page = appointment.landing(invitation, i18n.current().format_locale, utcnow())
     library = current_app.extensions["patientapp.guides"]
     lang = i18n.current().code
     return render_template("patient/landing.html", page=page, guides=library.group("guide", lang),

@@ -6,21 +6,14 @@ from urllib.parse import urlsplit
 
 from flask import current_app, g, jsonify, redirect, render_template, request, url_for
 
-from .. import audit, i18n, rooms, visit_session, visits, waiting
+from .. import appointment, audit, i18n, rooms, timefmt, visit_session, visits, waiting
 from ..db import begin_write, get_session
 from ..models import Invitation, utcnow
-from . import bp, context
+from . import bp
 
 
 def _lapse() -> timedelta:
     return timedelta(seconds=current_app.config["KNOCK_LAPSE_SECONDS"])
-
-
-def _room(invitation: Invitation) -> dict | None:
-    for room in (invitation.clinic.room_settings or {}).get("rooms", []):
-        if isinstance(room, dict) and room.get("key") == invitation.room_ref:
-            return room
-    return None
 
 
 def _origin(url: str | None) -> str | None:
@@ -32,7 +25,7 @@ def _origin(url: str | None) -> str | None:
 
 def room_url_for(invitation: Invitation) -> str | None:
     """The provider URL for this patient, checked against the allowlist again (R11); None if unusable."""
-    room = _room(invitation)
+    room = rooms.find_room(invitation.clinic.room_settings, invitation.room_ref)
     if room is None:
         return None
     try:
@@ -50,8 +43,8 @@ def wait():
         return visit_session.invalid_link()
     if invitation.state == visits.WITHDRAWN:
         return redirect(url_for("patient.withdrawn"))
-    page = context.landing(invitation, i18n.current().format_locale, utcnow())
-    opens_at = context.timefmt.describe(waiting.knock_opens_at(invitation), invitation.ends_at,
+    page = appointment.landing(invitation, i18n.current().format_locale, utcnow())
+    opens_at = timefmt.describe(waiting.knock_opens_at(invitation), invitation.ends_at,
                                         invitation.clinic.time_zone, i18n.current().format_locale, utcnow())
     # The page may look up the video service before handing over, to tell the patient if it is down (R59).
     g.csp_connect_extra = _origin(room_url_for(invitation))
@@ -153,7 +146,7 @@ def withdraw_confirm():
     invitation = visit_session.current_invitation()
     if invitation is None:
         return visit_session.invalid_link()
-    page = context.landing(invitation, i18n.current().format_locale, utcnow())
+    page = appointment.landing(invitation, i18n.current().format_locale, utcnow())
     return render_template("patient/withdraw.html", page=page)
 
 
@@ -178,5 +171,5 @@ def withdrawn():
     invitation = visit_session.current_invitation()
     if invitation is None or invitation.state != visits.WITHDRAWN:
         return visit_session.invalid_link()
-    page = context.landing(invitation, i18n.current().format_locale, utcnow())
+    page = appointment.landing(invitation, i18n.current().format_locale, utcnow())
     return render_template("patient/withdrawn.html", page=page)

@@ -121,18 +121,19 @@ def build(db: Session, clinic: Clinic, now: datetime) -> Board:
         select(Invitation).where(Invitation.clinic_id == clinic.id,
                                  or_(Invitation.starts_at.between(day_start, day_end), Invitation.id.in_(live)))
         .order_by(Invitation.starts_at)).all()
-    knocks = {invitation.id: waiting.latest_knock(db, invitation) for invitation in invitations}
-    if any(k is not None and waiting.lapse_due(k, now) for k in knocks.values()):
-        # Record the lapses (a write) in a writing transaction, then read everything afresh.
+    ids = [invitation.id for invitation in invitations]
+    knocks = waiting.latest_knocks(db, ids)
+    if any(waiting.lapse_due(k, now) for k in knocks.values()):
+        # Record the lapses (a write) in a writing transaction; its rollback expired what we read.
         begin_write(db)
-        for invitation in invitations:
-            waiting.refresh(waiting.latest_knock(db, invitation), now)
+        for knock in waiting.latest_knocks(db, ids).values():
+            waiting.refresh(knock, now)
         db.commit()
-        knocks = {invitation.id: waiting.latest_knock(db, invitation) for invitation in invitations}
-    rows = [row(invitation, knocks[invitation.id], now) for invitation in invitations]
+        knocks = waiting.latest_knocks(db, ids)
+    rows = [row(invitation, knocks.get(invitation.id), now) for invitation in invitations]
     warnings = []
-    for room in (clinic.room_settings or {}).get("rooms", []):
-        if isinstance(room, dict) and "pexip-not-autolock" in rooms.warnings(room):
+    for room in rooms.clinic_rooms(clinic.room_settings):
+        if "pexip-not-autolock" in rooms.warnings(room):
             warnings.append(_("The room “%(room)s” does not lock itself (autolås). Ask NHN to make it a sensitive room.",
                               room=room.get("label") or room.get("key")))
     return Board(rows=rows, knocking=sum(r.state == "knocking" for r in rows),

@@ -13,7 +13,7 @@ from markupsafe import Markup
 from sqlalchemy import select
 from wtforms import SelectChoice
 
-from .. import audit, links, rooms, sms, staff_auth, visits, waiting
+from .. import appointment, audit, i18n, links, rooms, sms, staff_auth, visits, waiting
 from ..db import get_session
 from ..models import Clinic, Invitation, Knock, Staff, utcnow
 from . import bp, dashboard as board
@@ -45,8 +45,8 @@ def qr_svg(data: str) -> Markup:
 
 
 def _room_choices(clinic: Clinic) -> list[SelectChoice]:
-    return [SelectChoice(room["key"], room.get("label", room["key"])) for room in (clinic.room_settings or {}).get("rooms", [])
-            if isinstance(room, dict) and room.get("key")]
+    return [SelectChoice(room["key"], room.get("label", room["key"]))
+            for room in rooms.clinic_rooms(clinic.room_settings) if room.get("key")]
 
 
 # --- the dashboard -----------------------------------------------------------------------------
@@ -155,12 +155,13 @@ def _sms_text(invitation: Invitation, token: str) -> str:
 
 
 def _result(invitation: Invitation, token: str, sent: str | None = None, sms_form: SmsForm | None = None, status=200):
+    link = _link(token)
     text = _sms_text(invitation, token)
     encoding, count, units = sms.segments(text)
     sms_form = sms_form or SmsForm(token=token, formdata=None)
-    return render_template("staff/invitation-result.html", invitation=invitation, link=_link(token), token=token,
+    return render_template("staff/invitation-result.html", invitation=invitation, link=link, token=token,
                            sms_text=text, sms_encoding=encoding, sms_segments=count, sms_units=units,
-                           qr=qr_svg(_link(token)), sms_form=sms_form, sent=sent,
+                           qr=qr_svg(link), sms_form=sms_form, sent=sent,
                            letter_form=LinkForm(token=token, formdata=None)), status
 
 
@@ -202,15 +203,10 @@ def letter(invitation_id: int):
     form = LinkForm()
     if not form.validate_on_submit() or not _check_token(invitation, form.token.data):
         abort(400)
-    from ..patient.context import landing
-
+    language, link = i18n.LANGUAGES[invitation.language], _link(form.token.data)
     with force_locale(invitation.language):
-        from .. import i18n
-
-        page = landing(invitation, i18n.LANGUAGES[invitation.language].format_locale, utcnow())
-        html = render_template("staff/letter.html", invitation=invitation, page=page, link=_link(form.token.data),
-                               qr=qr_svg(_link(form.token.data)), letter_lang=i18n.LANGUAGES[invitation.language])
-    return html
+        return render_template("staff/letter.html", invitation=invitation, letter_lang=language, link=link,
+                               qr=qr_svg(link), page=appointment.landing(invitation, language.format_locale, utcnow()))
 
 
 @bp.get("/invitations/<int:invitation_id>")
@@ -361,7 +357,7 @@ def room_settings():
         db = get_session(write=True)
         clinic = db.get(Clinic, clinic.id)
         settings = dict(clinic.room_settings or {})
-        existing = [r for r in settings.get("rooms", []) if isinstance(r, dict)]
+        existing = rooms.clinic_rooms(settings)
         candidate = {k: v for k, v in form.data.items() if k not in ("csrf_token",) and v not in (None, "")}
         try:
             if any(r.get("key") == candidate["key"] for r in existing):
@@ -378,7 +374,7 @@ def room_settings():
             return redirect(url_for("staff.room_settings"), code=303)
     elif request.method == "POST":
         status = 422
-    room_list = [r for r in (clinic.room_settings or {}).get("rooms", []) if isinstance(r, dict)]
+    room_list = rooms.clinic_rooms(clinic.room_settings)
     return render_template("staff/rooms.html", form=form, rooms=room_list,
                            warnings={r.get("key"): rooms.warnings(r) for r in room_list}), status
 

@@ -1,6 +1,6 @@
 import pytest
 
-from patientapp.patient.context import phone
+from patientapp.appointment import phone
 
 
 @pytest.mark.parametrize("raw, display, href", [

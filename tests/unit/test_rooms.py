@@ -419,3 +419,12 @@ def test_random_hostile_mixtures_never_leave_the_allowlist():
         room = rng.choice(list(_rooms_with(value)))
         _lands_on_allowlist(room, rng.choice(HOSTILE), rng.choice(HOSTILE), TEMPLATE_ALLOWLIST,
                             rng.random() < 0.5)
+
+
+def test_clinic_rooms_and_find_room_skip_what_is_not_a_room():
+    settings = {"rooms": [{"key": "a", "label": "A"}, "junk", None, {"key": "b"}]}
+    assert [r["key"] for r in rooms.clinic_rooms(settings)] == ["a", "b"]
+    assert rooms.clinic_rooms(None) == [] and rooms.clinic_rooms({}) == []
+    assert rooms.find_room(settings, "b") == {"key": "b"}
+    assert rooms.find_room(settings, "c") is None and rooms.find_room(settings, None) is None
+    assert rooms.find_room({"rooms": [{"label": "no key"}]}, None) is None

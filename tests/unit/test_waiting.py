@@ -124,3 +124,20 @@ def test_cancelled_invitations_cannot_knock(setup):
     with pytest.raises(waiting.Refused):
         waiting.knock(db, inv, waiting.CONSENT_VERSION, START, LAPSE)
     assert isinstance(inv, Invitation)
+
+
+def test_latest_knocks_in_one_query_match_latest_knock(setup):
+    db, _, make = setup
+    a, b, quiet = make(), make(), make()
+    first = waiting.knock(db, a, waiting.CONSENT_VERSION, START, LAPSE)
+    db.flush()
+    waiting.refresh(first, START + LAPSE)
+    waiting.knock(db, a, waiting.CONSENT_VERSION, START + LAPSE, LAPSE)  # a second, newer knock
+    waiting.knock(db, b, waiting.CONSENT_VERSION, START, LAPSE)
+    db.flush()
+    found = waiting.latest_knocks(db, [a.id, b.id, quiet.id])
+    assert set(found) == {a.id, b.id}
+    for inv in (a, b):
+        assert found[inv.id].id == waiting.latest_knock(db, inv).id
+    assert found[a.id].id != first.id
+    assert waiting.latest_knocks(db, []) == {}

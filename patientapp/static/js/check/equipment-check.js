@@ -12,6 +12,7 @@ import { MicCheck } from './mic-check.js';
 import { iceReachable, measureNetwork } from './network-check.js';
 import { CheckSection } from './section.js';
 import { playChime } from './speaker-check.js';
+import { postJson } from '../shared/post.js';
 
 const ORDER = ['fail', 'warn', 'pending', 'ok'];
 
@@ -254,14 +255,8 @@ class EquipmentCheck {
     const summary = Object.fromEntries(Object.values(this.sections).map((section) => [section.name, section.status]));
     const body = JSON.stringify(summary);
     if (body === this.lastSaved || Object.values(summary).every((status) => status === 'pending')) return;
-    const token = document.querySelector('meta[name="csrf-token"]');
     try {
-      const response = await fetch(this.config.summaryUrl, {
-        method: 'POST',
-        credentials: 'same-origin',
-        headers: { 'Content-Type': 'application/json', 'X-CSRFToken': token ? token.content : '' },
-        body,
-      });
+      const response = await postJson(this.config.summaryUrl, summary);
       if (response.ok) {
         this.lastSaved = body;
         this.$root.querySelector('.pa-js-summary-saved').hidden = false;

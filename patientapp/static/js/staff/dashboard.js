@@ -31,14 +31,20 @@ class Dashboard {
     this.refresh();
   }
 
+  /** Fetch the board and show it; a lost session reloads the page, which leads to sign-in. */
+  async load() {
+    const response = await fetch(this.url, { credentials: 'same-origin', cache: 'no-store' });
+    if (response.status === 401) {
+      window.location.reload();
+      return;
+    }
+    if (!response.ok) throw new Error(String(response.status));
+    this.render(await response.json());
+  }
+
   async refresh() {
     try {
-      const response = await fetch(this.url, { credentials: 'same-origin', cache: 'no-store' });
-      if (response.status === 401) {
-        window.location.reload();
-        return;
-      }
-      this.render(await response.json());
+      await this.load();
       this.failures = 0;
     } catch (error) {
       this.failures += 1; // keep trying, a little slower each time
@@ -145,8 +151,7 @@ class Dashboard {
       const data = await response.json().catch(() => ({}));
       window.alert(data.message || this.text.error); // eslint-disable-line no-alert
     }
-    const answer = await fetch(this.url, { credentials: 'same-origin', cache: 'no-store' });
-    if (answer.ok) this.render(await answer.json());
+    await this.load().catch(() => {}); // the next refresh tries again
   }
 
   /** A short two-note chime, generated (no file to download). */

@@ -1,12 +1,12 @@
-"""Shapes what the patient's pages show: plain values for the templates, no Flask routing here."""
+"""An appointment as a patient sees it (landing page, waiting room, printed letter): plain values, no Flask."""
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from .. import timefmt  # noqa: F401  (also used by the waiting views)
-from ..models import Invitation
+from . import timefmt
+from .models import Invitation
 
 
 @dataclass(frozen=True)
