@@ -1,7 +1,6 @@
 """patientapp: a patient's way into a video consultation."""
 from __future__ import annotations
 
-import hashlib
 import os
 import secrets
 from datetime import timedelta
@@ -13,7 +12,7 @@ from flask_babel import Babel
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import config, db, errors, guides, i18n, logs, security
+from . import assets, config, db, errors, guides, i18n, logs, security
 
 csrf = CSRFProtect()
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -62,6 +61,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     Babel(app, locale_selector=i18n.select_locale)
     csrf.init_app(app)
     security.init_app(app)
+    assets.init_app(app)
 
     # Guides are parsed and sanitised once, here, not per request.
     content_dir = Path(app.config["CONTENT_DIR"] or REPO_ROOT / "content")
@@ -102,16 +102,6 @@ def _instance_secret(instance: Path) -> str:
 
 
 def _template_helpers(app: Flask) -> None:
-    static_dir = Path(app.static_folder)
-    fingerprints: dict[str, str] = {}
-
-    def static_url(filename: str) -> str:
-        """URL of a static file with a content hash, so it can be cached for a year."""
-        if filename not in fingerprints or app.debug:
-            data = (static_dir / filename).read_bytes()
-            fingerprints[filename] = hashlib.sha256(data).hexdigest()[:12]
-        return url_for("static", filename=filename, v=fingerprints[filename])
-
     def language_url(code: str) -> str:
         """This page in another language. Never a token path: those would put a token in the page (R5)."""
         path = request.path
@@ -128,7 +118,8 @@ def _template_helpers(app: Flask) -> None:
         return {
             "lang": lang,
             "languages": i18n.LANGUAGES.values(),
-            "static_url": static_url,
+            # Fingerprinted names, cached for a year (assets.py).
+            "static_url": assets.static_url,
         }
 
     # Small pieces of markup that go *into* translated sentences as variables, so translators

@@ -6,12 +6,14 @@ import secrets
 from flask import Flask, g, request
 
 # Paths whose answers are about one patient (or one staff member) and must never be cached (R27).
-PRIVATE_PREFIXES = ("/visit", "/i/", "/d/", "/api/", "/staff")
+# /offline: the offline page may carry the clinic number for this browser's invitation (patientapp/pwa).
+PRIVATE_PREFIXES = ("/visit", "/i/", "/d/", "/api/", "/staff", "/offline")
 
 PERMISSIONS_POLICY = "camera=(self), microphone=(self), geolocation=(), payment=(), usb=()"
 
 
-def content_security_policy(nonce: str, frame_ancestors: str = "'none'", connect_extra: str | None = None) -> str:
+def content_security_policy(nonce: str, frame_ancestors: str = "'none'", connect_extra: str | None = None,
+                            frame_src: str | None = None) -> str:
     return "; ".join([
         "default-src 'none'",
         f"script-src 'nonce-{nonce}' 'strict-dynamic'",
@@ -22,6 +24,7 @@ def content_security_policy(nonce: str, frame_ancestors: str = "'none'", connect
         "manifest-src 'self'",
         "worker-src 'self'",
         "media-src 'self' blob:",
+        *([f"frame-src {frame_src}"] if frame_src else []),
         "form-action 'self'",
         "base-uri 'none'",
         "object-src 'none'",
@@ -42,21 +45,26 @@ def _headers(response):
     nonce = g.get("csp_nonce") or secrets.token_urlsafe(16)
     headers = response.headers
     # The waiting page may probe the video service's origin before handing over (R59).
-    headers["Content-Security-Policy"] = content_security_policy(nonce, connect_extra=g.get("csp_connect_extra"))
+    # /embed/ pages may be framed by their clinic's registered origins only (R36, set in embed/views.py);
+    # the workspace's preview of them needs frame-src 'self'.
+    embed_ancestors = g.get("embed_frame_ancestors")
+    headers["Content-Security-Policy"] = content_security_policy(
+        nonce, frame_ancestors=embed_ancestors or "'none'", connect_extra=g.get("csp_connect_extra"),
+        frame_src=g.get("csp_frame_src"))
     headers["Reporting-Endpoints"] = 'csp="/csp-report"'
     headers["X-Content-Type-Options"] = "nosniff"
     # Not no-referrer: Flask-WTF's HTTPS CSRF check needs a same-origin Referer (R31).
     headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
     headers["Permissions-Policy"] = PERMISSIONS_POLICY
-    headers["X-Frame-Options"] = "DENY"
+    if not embed_ancestors:
+        # Never on embeddable pages: XFO cannot list origins, and a DENY would block the clinic's frame.
+        headers["X-Frame-Options"] = "DENY"
     headers["Cross-Origin-Opener-Policy"] = "same-origin"
     headers["Cross-Origin-Resource-Policy"] = g.get("corp", "same-origin")
     headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
     if request.path.startswith(PRIVATE_PREFIXES):
         headers["Cache-Control"] = "no-store"
-    elif request.path.startswith("/static/") and request.args.get("v"):
-        # Fingerprinted by content: safe to keep for a year.
-        headers["Cache-Control"] = "public, max-age=31536000, immutable"
+    # Static files set their own: a year under a fingerprinted name, no-cache otherwise (assets.py).
     elif "Cache-Control" not in headers or response.mimetype == "text/html":
         # Public pages depend on the chosen language: always revalidate.
         headers["Cache-Control"] = "no-cache"

@@ -42,7 +42,7 @@ def test_patient_paths_are_never_cached(client, path):
 
 def test_fingerprinted_static_files_are_cached_for_a_year(client):
     html = client.get("/").get_data(as_text=True)
-    css = re.search(r'href="(/static/css/app\.css\?v=[0-9a-f]{12})"', html).group(1)
+    css = re.search(r'href="(/static/css/app\.[0-9a-f]{12}\.css)"', html).group(1)
     response = client.get(css, buffered=True)
     assert response.status_code == 200
     assert response.headers["Cache-Control"] == "public, max-age=31536000, immutable"

@@ -1,0 +1,48 @@
+"""Static files in a real browser: every module the check loads is fingerprinted and found (issue 5)."""
+import re
+
+from playwright.sync_api import expect
+
+FINGERPRINTED = re.compile(r"^http://localhost:\d+/static/.+\.[0-9a-f]{12}\.[a-z]+$")
+
+
+def test_the_check_loads_only_fingerprinted_files_and_all_of_them(app, pages, invitations):
+    _, token = invitations.create()
+    page = pages.new()
+    responses = []
+    page.on("response", lambda response: responses.append(response))
+    page.goto(f"/i/{token}")
+    page.goto("/visit/check")
+    # The entry module ran, so every module it imports statically was found and evaluated.
+    expect(page.locator("section[data-check=browser]")).not_to_have_attribute("data-status", "pending")
+    page.wait_for_load_state("networkidle")
+
+    static = [r for r in responses if "/static/" in r.url]
+    scripts = [r for r in static if r.request.resource_type == "script"]
+    assert len(scripts) >= 10, [r.url for r in scripts]
+    assert [r.url for r in static if not FINGERPRINTED.match(r.url)] == []
+    assert [(r.url, r.status) for r in responses if r.status >= 400] == []
+    for response in static:
+        assert response.headers["cache-control"] == "public, max-age=31536000, immutable"
+        assert response.headers["content-encoding"] == "gzip"  # Chromium asks for it
+    assert not [m for m in page.console if "Failed to load" in m or "Content Security Policy" in m]
+
+    # Another visit takes every static file from the browser's cache: the server is not asked again.
+    asked = []
+    inner = app.wsgi_app
+
+    def recording(environ, start_response):
+        asked.append(environ["PATH_INFO"])
+        return inner(environ, start_response)
+
+    app.wsgi_app = recording
+    try:
+        page.goto("/visit")
+        page.goto("/visit/check")
+        expect(page.locator("section[data-check=browser]")).not_to_have_attribute("data-status", "pending")
+        page.wait_for_load_state("networkidle")
+    finally:
+        app.wsgi_app = inner
+    assert "/visit/check" in asked
+    # (Chromium's favicon loader keeps a cache of its own and asks again; the page's files do not.)
+    assert [path for path in asked if path.startswith("/static/") and "/icons/" not in path] == []
