@@ -12,7 +12,7 @@ export PATIENTAPP_PUBLIC_BASE_URL ?= http://localhost:$(PORT)
 
 .DEFAULT_GOAL := help
 .PHONY: help install run demo db-upgrade test test-quick browser services \
-	translations-extract translations-update translations-compile translations-check bench lock
+	translations-extract translations-update translations-compile translations-check bench lighthouse lock
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk -F':.*?## ' '{printf "  %-22s %s\n", $$1, $$2}'
@@ -66,6 +66,14 @@ test-quick: install translations-compile ## Unit and integration tests on SQLite
 
 bench: install translations-compile browser ## Run the benchmarks and print their figures
 	$(PY) bench/landing_weight.py
+
+bench/node_modules/.installed: bench/package.json bench/package-lock.json
+	@command -v npm >/dev/null || { echo "Lighthouse needs npm (Debian: apt-get install npm)" >&2; exit 1; }
+	cd bench && npm ci --no-audit --no-fund
+	touch $@
+
+lighthouse: install translations-compile browser bench/node_modules/.installed ## Lighthouse (mobile) on the patient's pages, nb and ar
+	CHROME_PATH=/usr/bin/chromium $(PY) bench/lighthouse.py
 
 lock: ## Re-pin requirements after changing pyproject.toml (review the diff)
 	$(PY) -m pip freeze --exclude-editable
