@@ -72,6 +72,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     # Blueprints: the patient's pages, the equipment check, the public pages, the clinic's workspace.
     from .check import bp as check_bp
+    from .embed import CookielessEmbeds, bp as embed_bp
     from .patient import bp as patient_bp
     from .public import bp as public_bp
     from .staff import bp as staff_bp
@@ -80,6 +81,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(check_bp)
     app.register_blueprint(public_bp)
     app.register_blueprint(staff_bp)
+    # The guides and the check on a clinic's own website: framable by its origins, never a cookie (R28, R36).
+    app.register_blueprint(embed_bp)
+    app.session_interface = CookielessEmbeds()
     if app.config["ALLOW_LOCAL_ROOMS"]:
         # Development and tests only: a stand-in for the video service on this server.
         from .public.views import dev_video_room

@@ -63,6 +63,10 @@ def from_accept_language(header_values) -> str | None:
 
 def select_locale() -> str:
     """?lang= (remembered in a cookie), the cookie, the invitation's (or staff member's), the browser's, nb."""
+    # The embedded pages carry the language in their path: they set and read no cookie (R28).
+    in_path = normalise((request.view_args or {}).get("lang")) if request.blueprint == "embed" else None
+    if in_path:
+        return in_path
     explicit = normalise(request.args.get("lang"))
     if explicit:
         g.remember_lang = explicit

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, LargeBinary, MetaData, String, TypeDecorator
+from sqlalchemy import (JSON, DateTime, ForeignKey, Index, Integer, LargeBinary, MetaData, String, Text, TypeDecorator,
+                        UniqueConstraint)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 # Stable constraint names, so that Alembic migrations read the same on SQLite and PostgreSQL.
@@ -205,3 +206,31 @@ class AuditEvent(Base):
     action: Mapped[str] = mapped_column(String(40))
     result: Mapped[str] = mapped_column(String(20))
     detail: Mapped[str | None] = mapped_column(String(80), nullable=True)
+
+
+class EmbedOrigin(Base):
+    """A website origin (https://host[:port]) allowed to frame the clinic's /embed/ pages (R36)."""
+
+    __tablename__ = "embed_origins"
+    __table_args__ = (UniqueConstraint("clinic_id", "origin", name="uq_embed_origins_clinic_origin"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    clinic_id: Mapped[int] = mapped_column(ForeignKey("clinics.id", ondelete="CASCADE"), index=True)
+    origin: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class EmbedSection(Base):
+    """The clinic's own text in the embedded guides, per language (phone hours, video slots): Markdown,
+    and its HTML as cleaned when saved (cleaned again when shown, R47)."""
+
+    __tablename__ = "embed_sections"
+    __table_args__ = (UniqueConstraint("clinic_id", "language", name="uq_embed_sections_clinic_language"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    clinic_id: Mapped[int] = mapped_column(ForeignKey("clinics.id", ondelete="CASCADE"))
+    language: Mapped[str] = mapped_column(String(5))
+    markdown: Mapped[str] = mapped_column(Text)
+    html: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    updated_by: Mapped[int | None] = mapped_column(Integer, nullable=True)

@@ -1,6 +1,8 @@
 """What the check page needs: its translated messages for the scripts, guide links, clinic settings."""
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import current_app, url_for
 from flask_babel import gettext as _
 
@@ -37,6 +39,9 @@ def messages() -> dict[str, str]:
         "microphone.NotReadableError": _("Another app is using the microphone. Close apps such as Teams, Zoom or FaceTime, and try again."),
         "microphone.SecurityError": _("The microphone is not allowed here. Open the check in a new window."),
         "microphone.other": _("The microphone could not start. Close the browser, open it again and try again."),
+        # Shown inside a clinic's website whose frame does not pass on the camera or microphone (R40).
+        "camera.framed": _("This website does not let the check use your camera. Open the check in a new window."),
+        "microphone.framed": _("This website does not let the check use your microphone. Open the check in a new window."),
         "steps.android": _("On Android: tap the icon to the left of the address, then “Permissions”. Allow the camera and microphone, and reload the page."),
         "steps.ios": _("On iPhone: tap “aA” in the address bar, then “Website Settings”. Allow the camera and microphone, and reload the page."),
         "steps.windows": _("On Windows: click the icon to the left of the address. Set the camera and microphone to “Allow”, and reload the page."),
@@ -74,12 +79,17 @@ def messages() -> dict[str, str]:
     }
 
 
-def page_context(invitation: Invitation | None) -> dict:
+def page_context(invitation: Invitation | None, guide_url: Callable[[str], str] | None = None,
+                 new_window_url: str | None = None) -> dict:
+    """The check page's context; embedded on a clinic's website, guide links stay in the embed and the
+    page can offer itself in a new window (`new_window_url`)."""
     library = current_app.extensions["patientapp.guides"]
+    guide_url = guide_url or (lambda slug: url_for("public.guide", slug=slug))
     lang = i18n.current().code
     ice_servers = (invitation.clinic.room_settings or {}).get("ice_servers", []) if invitation else []
     return {
         "invitation": invitation,
+        "new_window_url": new_window_url,
         "check_names": {
             "browser": _("Browser"),
             "camera": _("Camera"),
@@ -98,8 +108,9 @@ def page_context(invitation: Invitation | None) -> dict:
                            "poorMbps": checks.NETWORK_POOR_MBPS},
             # STUN/TURN addresses from the clinic's room settings, if any; only reachability is tested.
             "iceServers": [s for s in ice_servers if isinstance(s, dict) and isinstance(s.get("urls"), (str, list))],
-            "guides": {check: {"url": url_for("public.guide", slug=slug), "title": guide.title}
+            "guides": {check: {"url": guide_url(slug), "title": guide.title}
                        for check, slug in checks.GUIDE_FOR.items() if (guide := library.get(slug, lang))},
-            "blockedGuide": {"url": url_for("public.guide", slug="blocked"), "title": library.get("blocked", lang).title},
+            "blockedGuide": {"url": guide_url("blocked"), "title": library.get("blocked", lang).title},
+            "newWindowUrl": new_window_url,
         },
     }

@@ -5,10 +5,11 @@ import re
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, EmailField, IntegerField, SelectChoice, SelectField, StringField, TimeField
+from wtforms import (BooleanField, DateField, EmailField, IntegerField, SelectChoice, SelectField, StringField,
+                     TextAreaField, TimeField)
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
-from .. import i18n, waiting
+from .. import embedding, i18n, waiting
 
 LANGUAGE_CHOICES = [SelectChoice(code, lang.name) for code, lang in i18n.LANGUAGES.items()]
 # Eleven digits in a row look like a Norwegian national ID number (fødselsnummer): never in a label (R52).
@@ -72,3 +73,16 @@ class RoomForm(FlaskForm):
 
 class MessageForm(FlaskForm):
     message = SelectField(choices=[SelectChoice(key) for key in waiting.MESSAGES])
+
+
+class OriginForm(FlaskForm):
+    """A website that may show the embedded guides; checked in full by embedding.normalise_origin."""
+
+    origin = StringField(_l("Website address"), validators=[
+        InputRequired(_l("Write the website's address, for example https://www.example.no.")),
+        Length(max=embedding.MAX_ORIGIN_LENGTH, message=_l("The address is too long."))])
+
+
+class SectionForm(FlaskForm):
+    text = TextAreaField(_l("Text"), validators=[
+        Length(max=embedding.MAX_SECTION_CHARS, message=_l("The text can be at most %(max)d characters long."))])

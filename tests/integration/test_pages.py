@@ -50,6 +50,11 @@ def test_route_inventory(app):
         "GET /check",
         "GET /d/<path:signed>",
         "GET /dev/video-room",
+        "GET /embed/<clinic>/",
+        "GET /embed/<clinic>/<lang>/",
+        "GET /embed/<clinic>/<lang>/check",
+        "GET /embed/<clinic>/<lang>/guide/<slug>",
+        "GET /embed/embed.js",
         "GET /guide",
         "GET /guide/<slug>",
         "GET /healthz",
@@ -77,6 +82,8 @@ def test_route_inventory(app):
         "GET,POST /staff/invitations/new",
         "GET,POST /staff/rooms",
         "GET,POST /staff/team",
+        "GET,POST /staff/website",
+        "GET,POST /staff/website/sections/<lang>",
         "POST /api/visit/check",
         "POST /api/visit/handoff-failed",
         "POST /api/visit/knock",
@@ -95,6 +102,7 @@ def test_route_inventory(app):
         "POST /staff/webauthn/login/verify",
         "POST /staff/webauthn/register/options",
         "POST /staff/webauthn/register/verify",
+        "POST /staff/website/origins/<int:origin_id>/delete",
         "POST /visit/withdraw",
     ]
     assert not [r for r in routes if "password" in r or "otp" in r]

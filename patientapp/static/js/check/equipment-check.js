@@ -6,6 +6,7 @@
 import { checkBattery } from './battery-check.js';
 import { classifyBrowser } from './browser-support.js';
 import { Media, errorKey } from './camera.js';
+import { framePolicy } from './frame-policy.js';
 import { Messages } from './i18n.js';
 import { LightCheck } from './light-check.js';
 import { MicCheck } from './mic-check.js';
@@ -38,6 +39,9 @@ class EquipmentCheck {
     this.platform = 'other';
     this.saveTimer = null;
     this.lastSaved = '';
+    // Inside a clinic's website: may this frame use the camera and microphone at all? (R40)
+    this.frame = framePolicy(window);
+    this.$newWindow = $root.querySelector('.pa-js-new-window');
   }
 
   init() {
@@ -52,6 +56,7 @@ class EquipmentCheck {
     $('.pa-js-camera-select').addEventListener('change', (event) => this.switchCamera({ deviceId: event.target.value }));
     // Leaving the page (or the browser putting it away) turns the camera and microphone off (R56).
     window.addEventListener('pagehide', () => this.stopMedia());
+    if (this.frame.framed && (this.frame.camera === false || this.frame.microphone === false)) this.offerNewWindow();
     this.runAutomatic();
   }
 
@@ -123,8 +128,21 @@ class EquipmentCheck {
   showError(section, device, error) {
     const key = errorKey(device, error);
     const blocked = key.endsWith('NotAllowedError');
+    if (blocked && this.frame.framed && this.$newWindow) {
+      this.offerNewWindow();
+      // The website's frame blocks it, not the patient: their browser settings would not help.
+      if (this.frame[device] === false) {
+        section.set('fail', this.t(`${device}.framed`));
+        return;
+      }
+    }
     section.set('fail', this.t(key), blocked ? [this.t(`steps.${this.platform}`)] : [],
       blocked ? this.config.blockedGuide : undefined);
+  }
+
+  /** Inside a clinic's website that keeps the camera from this frame: the check in a window of its own. */
+  offerNewWindow() {
+    if (this.$newWindow) this.$newWindow.hidden = false;
   }
 
   async showCamera(track) {

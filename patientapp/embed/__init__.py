@@ -1,0 +1,24 @@
+"""The guides and the equipment check for a clinic's own website: /embed/<clinic>/… (R28, R36, R40)."""
+from flask import Blueprint
+from flask.sessions import SecureCookieSessionInterface
+
+bp = Blueprint("embed", __name__, url_prefix="/embed")
+PREFIX = "/embed/"
+
+
+class CookielessEmbeds(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, except that /embed/ requests get a null session.
+
+    IMPORTANT: a permanent session is re-sent on every response it was read on, so an embed page
+    opened in the same browser as an invitation would otherwise set the patient's cookie again.
+    Embedded pages must neither need nor set cookies (R28); a null session also makes any attempt
+    to write one (a CSRF token, say) fail loudly in the tests instead of quietly setting a cookie.
+    """
+
+    def open_session(self, app, request):
+        if request.path.startswith(PREFIX):
+            return self.make_null_session(app)
+        return super().open_session(app, request)
+
+
+from . import views  # noqa: E402,F401  (routes register on import)
