@@ -5,9 +5,13 @@ from gunicorn.glogging import Logger
 
 bind = os.environ.get("PATIENTAPP_BIND", f"127.0.0.1:{os.environ.get('PORT', '5000')}")
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
-# Threads, not long-polling: patients poll briefly and often (SECURITY.md R61).
+# Threads (SECURITY.md R61). A waiting patient's status request is held open until something
+# changes (patientapp/waiting_watch.py), and a held request sleeps in one of these threads: size
+# them for the patients waiting at once (2 workers x 600 hold ~1,050 of them; threads are started
+# only when needed). Patients beyond that fall back to polling every few seconds.
 worker_class = "gthread"
-threads = int(os.environ.get("PATIENTAPP_THREADS", "4"))
+threads = int(os.environ.get("PATIENTAPP_THREADS", "600"))
+worker_connections = int(os.environ.get("PATIENTAPP_WORKER_CONNECTIONS", "1000"))
 timeout = 30
 graceful_timeout = 30
 keepalive = 5

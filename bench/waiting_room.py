@@ -1,11 +1,13 @@
-"""How many waiting patients the server holds while they poll, and how fast an admission reaches them.
+"""How many waiting patients the server holds, and how fast an admission reaches them.
 
 Starts gunicorn with the repository's gunicorn.conf.py on a loopback port, with SQLite (default) or
 PostgreSQL (--postgres URL); creates N invitations; every simulated patient opens its link, knocks and
-then polls /api/visit/status every STATUS_POLL_SECONDS (with jitter) over its own keep-alive HTTP/1.1
-connection. Meanwhile a staff member admits patients one by one, and we time from the admit answer to
-the first poll that returns "admitted" (after which the page leaves for the room). Loopback only,
-bounded in count and time; stops by itself.
+then asks /api/visit/status as the waiting page does (patientapp/static/js/patient/waiting-room.js):
+with `?seen=<version>`, at once again after a held or changed answer, after STATUS_POLL_SECONDS
+(with jitter) after a quick unchanged one, each patient over its own keep-alive HTTP/1.1 connection.
+Meanwhile a staff member admits patients one by one, and we time from the admit's answer to the
+patient's answer that says "admitted" (after which the page leaves for the room); --dashboards staff
+dashboards refresh every 3 s alongside. Loopback only, bounded in count and time; stops by itself.
 
     .venv/bin/python bench/waiting_room.py --patients 1000 --seconds 60
 """
@@ -108,7 +110,7 @@ class Connection:
         self.reader = self.writer = None
 
 
-def prepare(db_url: str, patients: int, base: str) -> tuple[list[str], str]:
+def prepare(db_url: str, patients: int, base: str, staff_count: int = 1) -> tuple[list[str], list[str]]:
     """Invitations starting now (knocking allowed), a room, and a signed-in staff member."""
     from patientapp import create_app, staff_auth, visits
     from patientapp.models import Clinic, Staff, utcnow
@@ -129,13 +131,15 @@ def prepare(db_url: str, patients: int, base: str) -> tuple[list[str], str]:
             invitation, token = visits.create_invitation(session, clinic, start, start + timedelta(minutes=30), "nb")
             invitation.room_ref = f"r{i}"  # one room each: admissions never wait for a busy room
             tokens.append(token)
-        staff = Staff(clinic=clinic, email=f"bench-{random.randrange(10**9)}@example.no", display_name="Bench",
-                      role="admin", user_handle=staff_auth.new_user_handle())
-        session.add(staff)
-        session.flush()
-        staff_token = staff_auth.start_session(session, staff, utcnow())
+        staff_tokens = []
+        for _ in range(max(1, staff_count)):
+            staff = Staff(clinic=clinic, email=f"bench-{random.randrange(10**9)}@example.no", display_name="Bench",
+                          role="admin", user_handle=staff_auth.new_user_handle())
+            session.add(staff)
+            session.flush()
+            staff_tokens.append(staff_auth.start_session(session, staff, utcnow()))
     database.dispose()
-    return tokens, staff_token
+    return tokens, staff_tokens
 
 
 async def patient(port, token, poll, until, stats, admitted_at, ready, sem):
@@ -151,27 +155,59 @@ async def patient(port, token, poll, until, stats, admitted_at, ready, sem):
         assert status == 201, (status, data[:200])
     knock_id = json.loads(data)["knock"]
     ready.append(knock_id)
-    await asyncio.sleep(random.random() * poll)
+    version = None
     while time.monotonic() < until:
         started = time.monotonic()
+        path = "/api/visit/status" + (f"?seen={version}" if version else "")
         try:
-            status, data = await conn.request("GET", "/api/visit/status")
-        except (ConnectionError, OSError, asyncio.IncompleteReadError) as error:
+            status, data = await asyncio.wait_for(conn.request("GET", path), timeout=45)
+        except (ConnectionError, OSError, asyncio.IncompleteReadError, asyncio.TimeoutError) as error:
             stats["errors"] += 1
             stats["error_statuses"].append(type(error).__name__)
             conn.close()
             await asyncio.sleep(poll)
             continue
-        stats["latencies"].append(time.monotonic() - started)
+        elapsed = time.monotonic() - started
         if status != 200:
             stats["errors"] += 1
             stats["error_statuses"].append(status)
-        elif json.loads(data).get("state") == "admitted" and knock_id in admitted_at:
+            await asyncio.sleep(poll)
+            continue
+        answer = json.loads(data)
+        (stats["held"] if answer.get("held") else stats["latencies"]).append(elapsed)
+        if answer.get("state") == "admitted" and knock_id in admitted_at:
             stats["handoff"].append(time.monotonic() - admitted_at.pop(knock_id))
             status, _ = await conn.request("GET", "/visit/go")
             stats["handoff_redirects"] += status == 303
             break
-        await asyncio.sleep(poll * (0.9 + random.random() * 0.2))
+        news = answer.get("version") != version
+        version = answer.get("version")
+        if answer.get("wait") and (news or (answer.get("held") and elapsed >= 1)):
+            await asyncio.sleep(0.05 + random.random() * 0.25)
+        else:
+            await asyncio.sleep(poll * (0.8 + random.random() * 0.4))
+    conn.close()
+
+
+async def dashboard(port, staff_token, until, stats, every=3.0):
+    """A staff member's dashboard, refreshing itself as dashboard.js does."""
+    conn = Connection(port)
+    conn.cookies["__Host-staff"] = staff_token
+    await asyncio.sleep(random.random() * every)
+    while time.monotonic() < until:
+        started = time.monotonic()
+        try:
+            status, _ = await asyncio.wait_for(conn.request("GET", "/staff/api/dashboard"), timeout=30)
+        except (ConnectionError, OSError, asyncio.IncompleteReadError, asyncio.TimeoutError) as error:
+            stats["errors"] += 1
+            stats["error_statuses"].append(f"dashboard {type(error).__name__}")
+            conn.close()
+        else:
+            stats["dashboard_latencies"].append(time.monotonic() - started)
+            if status != 200:
+                stats["errors"] += 1
+                stats["error_statuses"].append(f"dashboard {status}")
+        await asyncio.sleep(every)
     conn.close()
 
 
@@ -194,8 +230,6 @@ async def staff(port, staff_token, ready, admitted_at, count, until, stats):
             stats["error_statuses"].append(f"admit {status}")
             continue
         admitted_at[knock_id] = time.monotonic()
-        status, _ = await conn.request("GET", "/staff/api/dashboard")
-        stats["dashboard"].append(status)
         await asyncio.sleep(1.0)
     conn.close()
 
@@ -204,8 +238,10 @@ def pct(values, p):
     return statistics.quantiles(values, n=100)[p - 1] if len(values) >= 2 else (values[0] if values else float("nan"))
 
 
-async def run(port, tokens, staff_token, poll, seconds, admits):
-    stats = {"latencies": [], "errors": 0, "error_statuses": [], "handoff": [], "handoff_redirects": 0, "admit_latency": [], "dashboard": []}
+async def run(port, tokens, staff_tokens, poll, seconds, admits, dashboards):
+    stats = {"latencies": [], "held": [], "errors": 0, "error_statuses": [], "handoff": [], "handoff_redirects": 0,
+             "admit_latency": [], "dashboard_latencies": []}
+    staff_token = staff_tokens[0]
     ready, admitted_at = [], {}
     until = time.monotonic() + seconds
     sem = asyncio.Semaphore(20)
@@ -214,7 +250,8 @@ async def run(port, tokens, staff_token, poll, seconds, admits):
         await patient(port, token, poll, until, stats, admitted_at, ready, sem)
 
     started = time.monotonic()
-    await asyncio.gather(*(start(t) for t in tokens), staff(port, staff_token, ready, admitted_at, admits, until, stats))
+    await asyncio.gather(*(start(t) for t in tokens), staff(port, staff_token, ready, admitted_at, admits, until, stats),
+                         *(dashboard(port, staff_tokens[i % len(staff_tokens)], until, stats) for i in range(dashboards)))
     stats["elapsed"] = time.monotonic() - started
     return stats
 
@@ -224,9 +261,11 @@ def main() -> None:
     parser.add_argument("--patients", type=int, default=1000)
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--admits", type=int, default=30)
-    parser.add_argument("--poll", type=float, default=2.0)
+    parser.add_argument("--poll", type=float, default=3.0)
+    parser.add_argument("--hold", type=int, default=20, help="STATUS_HOLD_SECONDS; 0 for plain polling")
+    parser.add_argument("--dashboards", type=int, default=20)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--threads", type=int, default=600)
     parser.add_argument("--postgres", default="", help="a PostgreSQL URL instead of SQLite")
     args = parser.parse_args()
 
@@ -234,11 +273,12 @@ def main() -> None:
         port = free_port()
         base = f"http://localhost:{port}"
         db_url = args.postgres or f"sqlite:///{tmp}/bench.sqlite3"
-        tokens, staff_token = prepare(db_url, args.patients, base)
+        tokens, staff_tokens = prepare(db_url, args.patients, base, args.dashboards)
         env = {**os.environ, "PATIENTAPP_DATABASE_URL": db_url, "PATIENTAPP_SECRET_KEY": "bench-secret-" * 4,
                "PATIENTAPP_PUBLIC_BASE_URL": base, "PATIENTAPP_ALLOW_LOCAL_ROOMS": "1", "PORT": str(port),
                "WEB_CONCURRENCY": str(args.workers), "PATIENTAPP_THREADS": str(args.threads),
-               "PATIENTAPP_STATUS_POLL_SECONDS": str(int(args.poll)), "PATIENTAPP_LOG_LEVEL": "WARNING"}
+               "PATIENTAPP_STATUS_POLL_SECONDS": str(int(args.poll)),
+               "PATIENTAPP_STATUS_HOLD_SECONDS": str(args.hold), "PATIENTAPP_LOG_LEVEL": "WARNING"}
         log = open(Path(tmp) / "gunicorn.log", "w")
         server = subprocess.Popen([str(ROOT / ".venv/bin/gunicorn"), "-c", "gunicorn.conf.py", "patientapp:create_app()"],
                                   cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -249,7 +289,11 @@ def main() -> None:
                     break
                 except OSError:
                     time.sleep(0.1)
-            stats = asyncio.run(run(port, tokens, staff_token, args.poll, args.seconds, args.admits))
+            stats = asyncio.run(run(port, tokens, staff_tokens, args.poll, args.seconds, args.admits, args.dashboards))
+        except BaseException:
+            log.flush()
+            print((Path(tmp) / "gunicorn.log").read_text()[-3000:], file=sys.stderr)
+            raise
         finally:
             server.terminate()
             server.wait(timeout=30)
@@ -259,22 +303,29 @@ def main() -> None:
         problems = [line for line in server_log.splitlines() if "Error" in line or "error" in line]
 
     lat = stats["latencies"]
+    dash = stats["dashboard_latencies"]
+    requests = len(lat) + len(stats["held"]) + len(dash)
     result = {
         "database": "postgresql" if args.postgres else "sqlite",
         "patients": args.patients, "poll_seconds": args.poll, "seconds": round(stats["elapsed"], 1),
         "workers": args.workers, "threads": args.threads,
-        "status_requests": len(lat), "throughput_rps": round(len(lat) / stats["elapsed"], 1),
+        "hold_seconds": args.hold, "dashboards": args.dashboards,
+        "requests": requests, "throughput_rps": round(requests / stats["elapsed"], 1),
+        "held_answers": len(stats["held"]), "immediate_status_answers": len(lat),
         "status_p50_ms": round(pct(lat, 50) * 1000, 1), "status_p95_ms": round(pct(lat, 95) * 1000, 1),
-        "status_p99_ms": round(pct(lat, 99) * 1000, 1), "errors": stats["errors"], "worker_timeouts": timeouts,
+        "status_p99_ms": round(pct(lat, 99) * 1000, 1),
+        "dashboard_p50_ms": round(pct(dash, 50) * 1000, 1), "dashboard_p99_ms": round(pct(dash, 99) * 1000, 1),
+        "errors": stats["errors"], "worker_timeouts": timeouts,
         "error_kinds": sorted({str(e): stats["error_statuses"].count(e) for e in stats["error_statuses"]}.items()),
         "admissions": len(stats["handoff"]), "handoff_redirects": stats["handoff_redirects"],
         "admit_to_handoff_p50_s": round(pct(stats["handoff"], 50), 2),
         "admit_to_handoff_p95_s": round(pct(stats["handoff"], 95), 2),
         "admit_to_handoff_max_s": round(max(stats["handoff"]), 2) if stats["handoff"] else None,
+        "admit_request_p95_ms": round(pct(stats["admit_latency"], 95) * 1000, 1),
     }
     out = ROOT / "bench/results"
     out.mkdir(exist_ok=True)
-    (out / f"waiting-room-{result['database']}.json").write_text(json.dumps(result, indent=2))
+    (out / f"waiting-room-{result['database']}-{args.patients}.json").write_text(json.dumps(result, indent=2))
     print(json.dumps(result, indent=2))
     for line in problems[:10]:
         print("server:", line[:300])

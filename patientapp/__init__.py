@@ -12,7 +12,7 @@ from flask_babel import Babel
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import assets, config, db, errors, guides, i18n, logs, security
+from . import assets, config, db, errors, guides, i18n, logs, security, waiting_watch
 
 csrf = CSRFProtect()
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -58,6 +58,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     # Extensions: database, translations, CSRF, security headers.
     app.extensions["patientapp.db"] = db.Database(app.config["DATABASE_URL"])
     app.teardown_appcontext(db.close_session)
+    app.extensions["patientapp.watch"] = waiting_watch.Watcher(
+        app.extensions["patientapp.db"].engine, capacity=_hold_capacity(app.config))
     Babel(app, locale_selector=i18n.select_locale)
     csrf.init_app(app)
     security.init_app(app)
@@ -94,6 +96,14 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     cli.init_app(app)
     return app
+
+
+def _hold_capacity(settings) -> int:
+    """Held status requests per process: gunicorn's threads less a reserve for every other request."""
+    if int(settings.get("STATUS_HOLD_MAX") or 0) > 0:
+        return int(settings["STATUS_HOLD_MAX"])
+    threads = int(os.environ.get("PATIENTAPP_THREADS") or 600)
+    return max(0, threads - max(8, threads // 8))
 
 
 def _instance_secret(instance: Path) -> str:

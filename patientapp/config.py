@@ -22,8 +22,14 @@ DEFAULTS: dict[str, object] = {
     "PATIENT_SESSION_HOURS": 24,
     # A knock nobody answers lapses after this (15 minutes, as Join does).
     "KNOCK_LAPSE_SECONDS": 900,
-    # How often the waiting page asks for news; admit-to-hand-off is at most this plus a round trip.
-    "STATUS_POLL_SECONDS": 2,
+    # How often the waiting page asks for news when the server cannot hold its request (R60: 3-5 s).
+    "STATUS_POLL_SECONDS": 3,
+    # How long the server holds a waiting patient's status request open until something changes
+    # (patientapp/waiting_watch.py). 0 turns holding off: plain polling every STATUS_POLL_SECONDS.
+    "STATUS_HOLD_SECONDS": 20,
+    # Held requests per process at most; each takes one gunicorn thread while it sleeps. 0: the
+    # number of gunicorn threads (PATIENTAPP_THREADS) less a reserve for everything else.
+    "STATUS_HOLD_MAX": 0,
     # Video services a patient may be handed over to (R11); *.example.com matches subdomains.
     "ROOM_HOSTS": "join.nhn.no,*.whereby.com",
     # Development and tests only: allow http://localhost rooms (a stand-in for the video service).

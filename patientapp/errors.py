@@ -5,6 +5,7 @@ import logging
 
 from flask import Flask, current_app, g, jsonify, render_template, request
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, InternalServerError, SecurityError
 
 from .logs import redact
@@ -42,10 +43,15 @@ def init_app(app: Flask) -> None:
         return response, code
 
     @app.errorhandler(OperationalError)
-    def _database_unavailable(error: OperationalError):
+    @app.errorhandler(PoolTimeout)  # every pooled connection busy for too long: the same answer
+    def _database_unavailable(error: OperationalError | PoolTimeout):
         """The database is busy or away: a calm 503 that tells clients to retry, never a 500."""
+        # The driver's own message ("database is locked", "connection refused"): never the statement
+        # or its parameters, which SQLAlchemy's wrapper would add (R50).
+        orig = getattr(error, "orig", None)
+        reason = str(orig).splitlines()[0][:120] if orig is not None and str(orig) else type(error).__name__
         log.warning("database unavailable on %s %s (request %s): %s", request.method, redact(request.path),
-                    g.get("request_id"), type(error.orig).__name__ if error.orig else "OperationalError")
+                    g.get("request_id"), reason)
         if request.path.startswith(("/api/", "/staff/api/")):
             response = jsonify(error="busy")
         else:

@@ -6,8 +6,8 @@ from urllib.parse import urlsplit
 
 from flask import current_app, g, jsonify, redirect, render_template, request, url_for
 
-from .. import appointment, audit, i18n, rooms, timefmt, visit_session, visits, waiting
-from ..db import begin_write, get_session
+from .. import appointment, audit, i18n, rooms, timefmt, visit_session, visits, waiting, waiting_watch
+from ..db import begin_write, close_session, get_session
 from ..models import Invitation, utcnow
 from . import bp
 
@@ -72,12 +72,40 @@ def knock():
 
 @bp.get("/api/visit/status")
 def visit_status():
-    """Where the patient stands; also the heartbeat staff see as "last seen" (R60)."""
+    """Where the patient stands; also the heartbeat staff see as "last seen" (R60).
+
+    With `?seen=<version>` from a waiting patient, the answer is held until something changes or
+    STATUS_HOLD_SECONDS pass (waiting_watch.py): an admission reaches the page within a fraction of
+    a second, and a quiet waiting room costs a sleeping thread per patient instead of a poll every
+    few seconds. `wait: true` in the answer invites the page to ask again at once.
+    """
     invitation = visit_session.current_invitation()
     if invitation is None:
         return jsonify(state="gone"), 410
+    seen = request.args.get("seen", "")
+    current, signature = _read_and_refresh(invitation)
+    if current is None or current.state != waiting.WAITING or seen != waiting_watch.version_of(signature):
+        return _answer(invitation, current, signature, held=False)
+    hold = _hold_seconds(current)
+    watch = current_app.extensions["patientapp.watch"]
+    if hold <= 0 or not watch.has_room():
+        return _answer(invitation, current, signature, held=False)
+    invitation_id, knock_id = invitation.id, current.id
+    # Give the connection back while we sleep: the pool is shared by every thread of this process.
+    close_session()
+    changed = watch.wait(invitation_id, knock_id, signature, hold)
+    invitation = visit_session.current_invitation()
+    if invitation is None:
+        return jsonify(state="gone"), 410
+    current, signature = _read_and_refresh(invitation)
+    return _answer(invitation, current, signature, held=changed is not None)
+
+
+def _read_and_refresh(invitation: Invitation):
+    """The latest knock, lapsed if its time is up, with the signature the page's version comes from."""
     now = utcnow()
     db = get_session()
+    signature = waiting_watch.signatures(db.connection(), [invitation.id]).get(invitation.id)
     current = waiting.latest_knock(db, invitation)
     if current is not None and (waiting.lapse_due(current, now) or waiting.heartbeat_due(current, now)):
         # Most polls only read; a lapse or a stale "last seen" makes this one write.
@@ -87,7 +115,26 @@ def visit_status():
         if current is not None and current.state in waiting.ACTIVE:
             current.last_seen_at = now
         db.commit()
-    return jsonify(status(invitation, current))
+        signature = waiting_watch.signatures(db.connection(), [invitation.id]).get(invitation.id)
+    return current, signature
+
+
+def _hold_seconds(current) -> float:
+    """Hold until the hold time is up, or just past the knock's lapse, whichever comes first."""
+    hold = float(current_app.config["STATUS_HOLD_SECONDS"])
+    if hold <= 0:
+        return 0
+    until_lapse = (current.lapses_at - utcnow()).total_seconds() + 0.5
+    return max(0.0, min(hold, until_lapse))
+
+
+def _answer(invitation: Invitation, current, signature, held: bool):
+    answer = status(invitation, current)
+    answer["version"] = waiting_watch.version_of(signature)
+    # Ask again at once only where a hold makes sense: while waiting, when holding is on.
+    answer["wait"] = (answer["state"] == waiting.WAITING and current_app.config["STATUS_HOLD_SECONDS"] > 0)
+    answer["held"] = held
+    return jsonify(answer)
 
 
 def status(invitation: Invitation, knock_) -> dict:

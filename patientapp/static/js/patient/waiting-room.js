@@ -1,8 +1,10 @@
 /**
- * The waiting room: knock after reading the consent text (R14), then ask for news every couple of
- * seconds, backing off with jitter when the network is gone (R60) and keeping the same knock when it
- * returns. When the clinician lets the patient in, check that the video service answers and go there;
- * if it does not, say so calmly and tell the clinic (R59).
+ * The waiting room: knock after reading the consent text (R14), then ask for news. While the patient
+ * waits, the server holds each question open until something changes (up to data-hold seconds), so
+ * an admission arrives within a second; otherwise the page asks every data-poll seconds. When the
+ * network is gone it backs off with jitter (R60) and keeps the same knock when it returns. When the
+ * clinician lets the patient in, check that the video service answers and go there; if it does not,
+ * say so calmly and tell the clinic (R59).
  */
 import { platformOf } from '../check/browser-support.js';
 import { chime } from '../shared/chime.js';
@@ -21,6 +23,12 @@ class WaitingRoom {
     this.data = $root.dataset;
     this.text = document.getElementById('pa-waiting-messages').dataset;
     this.pollMs = Math.max(1, Number(this.data.poll) || 3) * 1000;
+    // A held question lasts up to data-hold seconds: give up on it a little after that (a phone that
+    // lost its network may never hear back), and count it as a failure.
+    this.requestTimeoutMs = (Math.max(0, Number(this.data.hold) || 0) + 15) * 1000;
+    this.version = null;
+    this.waitingSince = null; // what the last answer said, and when it came, for the ticking clock
+    this.ticker = null;
     this.failures = 0;
     this.timer = null;
     this.handingOver = false;
@@ -52,7 +60,7 @@ class WaitingRoom {
       this.say(this.text.error);
       this.$('.pa-js-knock').disabled = false;
     }
-    this.poll(this.pollMs);
+    this.poll(0); // the first answer brings the version the server can then hold questions on
   }
 
   poll(delay) {
@@ -61,27 +69,71 @@ class WaitingRoom {
   }
 
   async fetchStatus() {
+    const sent = this.version;
+    const started = Date.now();
+    // One question at a time: a new one (after a knock, or back online) replaces a held one.
+    if (this.controller) this.controller.abort();
+    const controller = new AbortController();
+    this.controller = controller;
+    const timer = setTimeout(() => controller.abort(), this.requestTimeoutMs);
+    let next = this.pollMs;
     try {
-      const response = await fetch(this.data.statusUrl, { credentials: 'same-origin', cache: 'no-store' });
+      const url = sent ? `${this.data.statusUrl}?seen=${encodeURIComponent(sent)}` : this.data.statusUrl;
+      const response = await fetch(url, { credentials: 'same-origin', cache: 'no-store', signal: controller.signal });
       if (response.status === 410) {
         window.location.reload();
         return;
       }
       if (!response.ok) throw new Error(String(response.status));
+      const status = await response.json();
       this.failures = 0;
-      this.render(await response.json());
+      this.version = status.version || null;
+      this.render(status);
+      // Ask again at once when the server holds questions and this answer was news or was held;
+      // a quick answer with nothing new means the server is busy: wait the ordinary interval.
+      const news = status.version !== sent;
+      if (status.wait && (news || (status.held && Date.now() - started >= 1000))) next = 50 + Math.random() * 250;
     } catch (error) {
+      if (this.controller !== controller) return; // replaced by a newer question: that one carries on
       this.failures += 1;
       if (this.$('.pa-js-step-wait').dataset.state === 'waiting') this.say(this.text.offline);
+    } finally {
+      clearTimeout(timer);
     }
-    if (this.handingOver) return;
-    // Exponential backoff with jitter while the server cannot be reached, capped at 30 s.
-    const backoff = this.failures ? Math.min(MAX_BACKOFF_MS, this.pollMs * 2 ** this.failures) : this.pollMs;
-    this.poll(backoff * (0.8 + Math.random() * 0.4));
+    if (this.controller !== controller || this.handingOver) return;
+    this.controller = null;
+    if (this.failures) {
+      // Exponential backoff with jitter while the server cannot be reached, capped at 30 s.
+      next = Math.min(MAX_BACKOFF_MS, this.pollMs * 2 ** this.failures) * (0.8 + Math.random() * 0.4);
+    } else if (next === this.pollMs) {
+      next *= 0.8 + Math.random() * 0.4;
+    }
+    this.poll(next);
+  }
+
+  /** The minutes waited and the countdown move every second on the page's own clock. */
+  tick() {
+    const since = this.waitingSince;
+    if (!since) return;
+    const elapsed = Math.floor((Date.now() - since.at) / 1000);
+    const waited = since.waited + elapsed;
+    this.$('.pa-js-waited').textContent = this.text.waited.replace('{minutes}', String(Math.floor(waited / 60)));
+    const $countdown = this.$('.pa-js-countdown');
+    const left = Math.max(0, since.lapsesIn - elapsed);
+    if (left <= COUNTDOWN_FROM_S) {
+      const minutes = Math.floor(left / 60);
+      const seconds = String(left % 60).padStart(2, '0');
+      $countdown.textContent = this.text.countdown.replace('{time}', `${minutes}:${seconds}`);
+      $countdown.hidden = false;
+    } else {
+      $countdown.hidden = true;
+    }
   }
 
   say(text) {
-    this.$('.pa-js-wait-text').textContent = text;
+    // Only when it changes: the element is a live region, and a repeated sentence is noise.
+    const $text = this.$('.pa-js-wait-text');
+    if ($text.textContent !== text) $text.textContent = text;
   }
 
   show(state, title, text) {
@@ -101,6 +153,9 @@ class WaitingRoom {
     const $waited = this.$('.pa-js-waited');
     const $countdown = this.$('.pa-js-countdown');
     const $message = this.$('.pa-js-clinic-message');
+    clearInterval(this.ticker);
+    this.ticker = null;
+    this.waitingSince = null;
     $countdown.hidden = true;
     $message.hidden = true;
     this.$('.pa-js-again').hidden = true;
@@ -109,17 +164,13 @@ class WaitingRoom {
     switch (status.state) {
       case 'waiting': {
         this.show('waiting', null, this.text.waiting);
-        $waited.textContent = this.text.waited.replace('{minutes}', String(Math.floor(status.waited / 60)));
         if (status.message) {
           $message.textContent = this.text[datasetKey(status.message)] || '';
           $message.hidden = !$message.textContent;
         }
-        if (status.lapses_in <= COUNTDOWN_FROM_S) {
-          const minutes = Math.floor(status.lapses_in / 60);
-          const seconds = String(status.lapses_in % 60).padStart(2, '0');
-          $countdown.textContent = this.text.countdown.replace('{time}', `${minutes}:${seconds}`);
-          $countdown.hidden = false;
-        }
+        this.waitingSince = { at: Date.now(), waited: status.waited, lapsesIn: status.lapses_in };
+        this.tick();
+        if (!this.ticker) this.ticker = setInterval(() => this.tick(), 1000);
         break;
       }
       case 'lapsed':

@@ -1,0 +1,208 @@
+"""Held status requests (patientapp/waiting_watch.py): a waiting patient's question is held until
+something changes, on both databases, across app instances, and never at the cost of other requests
+(R10, R12, R60, R61)."""
+import threading
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from patientapp import create_app, waiting, waiting_watch
+from patientapp.models import Knock, utcnow
+
+from tests.conftest import TEST_CONFIG
+from tests.integration.test_workspace import _knocking_patient, clinic, fresh, sign_in  # noqa: F401
+
+
+def _knock(app, invitations, clinic, db):  # noqa: F811
+    invitation, patient, csrf = _knocking_patient(app, invitations, clinic, db)
+    knocked = patient.post("/api/visit/knock", json={"consent_version": waiting.CONSENT_VERSION},
+                           headers={"X-CSRFToken": csrf})
+    assert knocked.status_code == 201
+    return invitation, patient, knocked.get_json()["knock"]
+
+
+class Held:
+    """A status request in a thread of its own, as a held request sits in a server thread."""
+
+    def __init__(self, client, version):
+        self.response = None
+        self.thread = threading.Thread(target=self._run, args=(client, version), daemon=True)
+        self.thread.start()
+
+    def _run(self, client, version):
+        self.response = client.get(f"/api/visit/status?seen={version}")
+
+    def result(self, within):
+        self.thread.join(within)
+        assert not self.thread.is_alive(), f"the held request did not answer within {within} s"
+        return self.response
+
+
+def _wait_until_held(app, count=1):
+    watch = app.extensions["patientapp.watch"]
+    for _ in range(200):
+        if watch.waiting >= count:
+            return
+        threading.Event().wait(0.02)
+    raise AssertionError("the request was not held")
+
+
+def test_answer_carries_a_version_and_invites_a_held_question(app, invitations, clinic, db):  # noqa: F811
+    invitation, patient, knock_id = _knock(app, invitations, clinic, db)
+    first = patient.get("/api/visit/status").get_json()
+    assert first["state"] == "waiting" and first["wait"] is True and first["held"] is False
+    assert len(first["version"]) == 16 and int(first["version"], 16) >= 0  # an opaque hash
+    # A version the server does not have (stale, forged, absurd) is answered at once, never held.
+    for seen in ("0" * 16, "x" * 5000, "<script>", ""):
+        answer = patient.get("/api/visit/status", query_string={"seen": seen})
+        assert answer.status_code == 200 and answer.get_json()["held"] is False
+        assert answer.get_json()["version"] == first["version"]
+
+
+def test_an_admission_wakes_the_held_request(app, sign_in, invitations, clinic, db):  # noqa: F811
+    app.config["STATUS_HOLD_SECONDS"] = 30
+    invitation, patient, knock_id = _knock(app, invitations, clinic, db)
+    version = patient.get("/api/visit/status").get_json()["version"]
+    held = Held(patient, version)
+    _wait_until_held(app)
+    staff = sign_in()
+    assert staff.api(f"/staff/api/knocks/{knock_id}/admit").status_code == 200
+    # Woken by the change, long before the 30 s hold would have ended.
+    answer = held.result(within=10).get_json()
+    assert answer["state"] == "admitted" and answer["held"] is True and answer["wait"] is False
+    assert answer["room_url"].startswith("https://join.nhn.no/") and answer["version"] != version
+
+
+def test_a_message_wakes_it_and_the_next_question_is_held_again(app, sign_in, invitations, clinic, db):  # noqa: F811
+    app.config["STATUS_HOLD_SECONDS"] = 30
+    invitation, patient, knock_id = _knock(app, invitations, clinic, db)
+    version = patient.get("/api/visit/status").get_json()["version"]
+    held = Held(patient, version)
+    _wait_until_held(app)
+    assert sign_in().api(f"/staff/api/knocks/{knock_id}/message", {"message": "late-10"}).status_code == 200
+    answer = held.result(within=10).get_json()
+    assert answer["message"] == "late-10" and answer["state"] == "waiting" and answer["wait"] is True
+    again = Held(patient, answer["version"])
+    _wait_until_held(app)
+    assert sign_in().api(f"/staff/api/knocks/{knock_id}/deny").status_code == 200
+    assert again.result(within=10).get_json()["state"] == "denied"
+
+
+def test_nothing_happens_the_hold_ends_with_the_same_version(app, invitations, clinic, db):  # noqa: F811
+    app.config["STATUS_HOLD_SECONDS"] = 1
+    invitation, patient, knock_id = _knock(app, invitations, clinic, db)
+    version = patient.get("/api/visit/status").get_json()["version"]
+    answer = Held(patient, version).result(within=10).get_json()
+    assert answer == {**answer, "state": "waiting", "version": version, "held": True, "wait": True}
+
+
+def test_the_hold_ends_when_the_knock_lapses(app, invitations, clinic, db):  # noqa: F811
+    app.config.update(STATUS_HOLD_SECONDS=30, KNOCK_LAPSE_SECONDS=2)
+    invitation, patient, knock_id = _knock(app, invitations, clinic, db)
+    version = patient.get("/api/visit/status").get_json()["version"]
+    answer = Held(patient, version).result(within=10).get_json()
+    assert answer["state"] == "lapsed" and answer["wait"] is False
+    fresh(db)
+    assert db.get(Knock, knock_id).state == waiting.LAPSED
+
+
+def test_cancelling_the_invitation_ends_the_hold_with_the_link_gone(app, sign_in, invitations, clinic, db):  # noqa: F811
+    app.config["STATUS_HOLD_SECONDS"] = 30
+    invitation, patient, knock_id = _knock(app, invitations, clinic, db)
+    version = patient.get("/api/visit/status").get_json()["version"]
+    held = Held(patient, version)
+    _wait_until_held(app)
+    staff = sign_in()
+    assert staff.form(f"/staff/invitations/{invitation.id}/revoke", {}).status_code in (302, 303)
+    assert held.result(within=10).status_code == 410
+
+
+def test_when_every_holding_place_is_taken_the_answer_comes_at_once(app, invitations, clinic, db):  # noqa: F811
+    app.config["STATUS_HOLD_SECONDS"] = 30
+    watch = app.extensions["patientapp.watch"]
+    saved, watch.capacity = watch.capacity, 0
+    try:
+        invitation, patient, knock_id = _knock(app, invitations, clinic, db)
+        version = patient.get("/api/visit/status").get_json()["version"]
+        answer = Held(patient, version).result(within=5).get_json()
+        # Not held: the page waits its ordinary interval (3 s) before it asks again.
+        assert answer["held"] is False and answer["version"] == version and answer["state"] == "waiting"
+    finally:
+        watch.capacity = saved
+
+
+def test_holding_off_is_plain_polling(app, invitations, clinic, db):  # noqa: F811
+    app.config["STATUS_HOLD_SECONDS"] = 0
+    invitation, patient, knock_id = _knock(app, invitations, clinic, db)
+    version = patient.get("/api/visit/status").get_json()["version"]
+    answer = Held(patient, version).result(within=5).get_json()
+    assert answer["wait"] is False and answer["held"] is False
+    assert 'data-hold="0"' in patient.get("/visit/wait").get_data(as_text=True)
+
+
+def test_held_patients_stay_seen_without_a_write_each(app, invitations, clinic, db):  # noqa: F811
+    invitation, patient, knock_id = _knock(app, invitations, clinic, db)
+    long_ago = utcnow() - timedelta(minutes=5)
+    db.get(Knock, knock_id).last_seen_at = long_ago
+    db.commit()
+    engine = app.extensions["patientapp.db"].engine
+    watch = waiting_watch.Watcher(engine, heartbeat_every=0)
+    with engine.connect() as conn:
+        baseline = waiting_watch.signatures(conn, [invitation.id])[invitation.id]
+    waiter = waiting_watch._Waiter(invitation.id, knock_id, baseline)
+    assert watch.check([waiter]) == 0 and not waiter.event.is_set()
+    fresh(db)
+    assert db.get(Knock, knock_id).last_seen_at > long_ago + timedelta(minutes=4)
+
+
+def test_an_admission_through_another_instance_wakes_the_patient(app, database_url, sign_in, invitations,  # noqa: F811
+                                                                 clinic, db):
+    """Two app instances on one database (scale-out): the patient waits on one, staff admit on the other."""
+    app.config["STATUS_HOLD_SECONDS"] = 30
+    other = create_app({**TEST_CONFIG, "DATABASE_URL": database_url})
+    try:
+        invitation, patient, knock_id = _knock(app, invitations, clinic, db)
+        version = patient.get("/api/visit/status").get_json()["version"]
+        held = Held(patient, version)
+        _wait_until_held(app)
+        staff = sign_in()
+        from tests.integration.test_workspace import StaffClient
+
+        elsewhere = StaffClient(other, staff.staff_id, staff.client.get_cookie("__Host-staff").value)
+        assert elsewhere.api(f"/staff/api/knocks/{knock_id}/admit").status_code == 200
+        assert held.result(within=10).get_json()["state"] == "admitted"
+    finally:
+        other.extensions["patientapp.db"].dispose()
+
+
+def test_the_watcher_survives_a_database_error(app, invitations, clinic, db, caplog):  # noqa: F811
+    """A failing round is logged and retried; the held request still ends at its timeout."""
+    app.config["STATUS_HOLD_SECONDS"] = 2
+    invitation, patient, knock_id = _knock(app, invitations, clinic, db)
+    version = patient.get("/api/visit/status").get_json()["version"]
+    watch = app.extensions["patientapp.watch"]
+    real = watch.check
+    calls = []
+
+    def failing(waiters=None):
+        calls.append(1)
+        raise RuntimeError("database away")
+
+    watch.check = failing
+    try:
+        answer = Held(patient, version).result(within=10).get_json()
+    finally:
+        watch.check = real
+    assert calls and answer["state"] == "waiting" and answer["held"] is True
+    assert "could not read the waiting room" in caplog.text
+
+
+def test_signatures_of_many_invitations_in_one_query(app, invitations, clinic, db):  # noqa: F811
+    made = [invitations.create(starts_in=timedelta(minutes=10))[0] for _ in range(3)]
+    engine = app.extensions["patientapp.db"].engine
+    with engine.connect() as conn:
+        found = waiting_watch.signatures(conn, [i.id for i in made] + [999999])
+    assert set(found) == {i.id for i in made}  # a vanished invitation has no signature: a change
+    assert all(sig[3] is None for sig in found.values())  # no knock yet
+    assert len({waiting_watch.version_of(None), waiting_watch.version_of(found[made[0].id])}) == 2
