@@ -77,12 +77,15 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .embed import CookielessEmbeds, bp as embed_bp
     from .patient import bp as patient_bp
     from .public import bp as public_bp
+    from .pwa.views import bp as pwa_bp
     from .staff import bp as staff_bp
 
     app.register_blueprint(patient_bp)
     app.register_blueprint(check_bp)
     app.register_blueprint(public_bp)
     app.register_blueprint(staff_bp)
+    # Installable and offline: the service worker, the manifest and the offline page (R57, R58).
+    app.register_blueprint(pwa_bp)
     # The guides and the check on a clinic's own website: framable by its origins, never a cookie (R28, R36).
     app.register_blueprint(embed_bp)
     app.session_interface = CookielessEmbeds()
