@@ -26,6 +26,11 @@ if ($config && window.parent !== window) {
     };
     // The check opens sections and the guides reflow on rotation: follow every change of size.
     new ResizeObserver(report).observe(document.documentElement);
+    // Chromium pauses rendering, and with it ResizeObserver, in a cross-origin frame scrolled out of
+    // view; a change to the page is still seen, and measuring forces the layout it needs.
+    new MutationObserver(report).observe(document.body, {
+      subtree: true, childList: true, characterData: true, attributes: true, attributeFilter: ['hidden', 'class', 'data-status'],
+    });
     window.addEventListener('load', report);
     report();
   }
