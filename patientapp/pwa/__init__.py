@@ -10,15 +10,17 @@ patient's device is decided here, in one place (SECURITY.md R57–R58):
   patient's own pages), `/api/` (answers about one patient) and `/staff` (the workspace).
 - One exception, on purpose: the offline page may carry the *clinic's* phone number. It reaches
   the device only from a page of a working invitation, and it is the clinic's public switchboard
-  number, not data about the patient; no name, token, reference, time or room goes with it. Which
-  clinic someone visits can still be sensitive, so the copy is kept no longer than the link
-  works (appointment end plus the grace period) and is replaced by the generic page as soon as a
-  visit page finds the invitation gone.
+  number, not data about the patient; no clinic name, token, reference or room goes with it, only
+  the copy's own expiry. Which clinic someone visits can still be sensitive, so the copy is kept no
+  longer than the link works (appointment end plus the grace period, rounded up to the hour so it
+  says no more than the SMS already on the phone) and is replaced by the generic page as soon as
+  a visit page finds the invitation gone.
 """
 from __future__ import annotations
 
 import hashlib
 import json
+from datetime import datetime, timezone
 from pathlib import Path
 
 from ..guides import SLUGS
@@ -44,6 +46,14 @@ THEME_COLOUR = "#0b4f5c"
 BACKGROUND_COLOUR = "#ffffff"
 # Response header on a personalised offline page: until when (Unix seconds) it may be kept.
 CONTACT_UNTIL_HEADER = "Patientapp-Contact-Until"
+
+
+def contact_until(link_ends: datetime) -> int:
+    """When the clinic's number must leave the device: the link's end, rounded up to the hour."""
+    if link_ends.tzinfo is None:  # SQLite gives naive UTC
+        link_ends = link_ends.replace(tzinfo=timezone.utc)
+    seconds = int(link_ends.timestamp())
+    return -(-seconds // 3600) * 3600
 
 
 def page_paths(home: str, guide_index: str, guide_path) -> list[str]:

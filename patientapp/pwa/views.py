@@ -1,7 +1,6 @@
 """Routes of the installable app: the service worker, the manifest and the offline page, per language."""
 from __future__ import annotations
 
-import calendar
 from datetime import timedelta
 
 from flask import Blueprint, Response, abort, current_app, jsonify, make_response, render_template, url_for
@@ -103,6 +102,6 @@ def offline(lang: str):
     with force_locale(language.code):
         response = make_response(render_template("pwa/offline.html", phone=phone))
     if invitation is not None:
-        until = invitation.ends_at + timedelta(minutes=current_app.config["LINK_GRACE_MINUTES"])
-        response.headers[pwa.CONTACT_UNTIL_HEADER] = str(calendar.timegm(until.utctimetuple()))
+        link_ends = invitation.ends_at + timedelta(minutes=current_app.config["LINK_GRACE_MINUTES"])
+        response.headers[pwa.CONTACT_UNTIL_HEADER] = str(pwa.contact_until(link_ends))
     return response

@@ -17,7 +17,7 @@ from markupsafe import Markup
 
 from patientapp.demo import serve
 from patientapp.guides import SLUGS
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, PHONE, assert_lang_dir
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, PHONE, assert_lang_dir, axe_violations
 
 pytestmark = pytest.mark.one_backend
 
@@ -120,7 +120,7 @@ def test_installable_on_a_phone(playwright, app, live_server, tmp_path, lang):
         context.close()
 
 
-def test_guide_reloads_offline_and_unknown_pages_show_the_offline_page(browser, app):
+def test_guide_reloads_offline_and_unknown_pages_show_the_offline_page(browser, app, axe):
     with own_server(app) as (base_url, stop):
         context, page = new_page(browser, base_url)
         page.goto("/guide/before")
@@ -145,10 +145,11 @@ def test_guide_reloads_offline_and_unknown_pages_show_the_offline_page(browser, 
         assert page.locator("#video-fails-heading").is_visible()
         assert not page.locator("main a[href^='tel:']").count()
         assert_lang_dir(page, "nb")
+        assert axe_violations(axe, page) == []
         context.close()
 
 
-def test_offline_page_shows_the_clinic_number_after_an_invitation(browser, app, invitations):
+def test_offline_page_shows_the_clinic_number_after_an_invitation(browser, app, invitations, axe):
     invitation, token = invitations.create(language="ar", phone="+4722334455")
     with own_server(app) as (base_url, stop):
         context, page = new_page(browser, base_url, lang="ar")
@@ -165,6 +166,7 @@ def test_offline_page_shows_the_clinic_number_after_an_invitation(browser, app, 
         call = page.locator("main a[href='tel:+4722334455']")
         assert call.is_visible() and call.inner_text().strip() == "+47 22 33 44 55"
         assert_lang_dir(page, "ar")
+        assert axe_violations(axe, page) == []
         page.goto("/visit/wait")
         assert page.locator("main a[href='tel:+4722334455']").is_visible()
         # The guides still work, in the invitation's language.
