@@ -1,9 +1,10 @@
 """Routes of the installable app: the service worker, the manifest and the offline page, per language."""
 from __future__ import annotations
 
+import hashlib
 from datetime import timedelta
 
-from flask import Blueprint, Response, abort, current_app, jsonify, make_response, render_template, url_for
+from flask import Blueprint, Response, abort, current_app, jsonify, make_response, render_template, request, url_for
 from flask_babel import force_locale, gettext as _, pgettext
 
 from .. import appointment, i18n, pwa, visit_session
@@ -30,9 +31,11 @@ def service_worker(lang: str):
     language = _language(lang)
     config = _worker_config(language.code)
     response = Response(pwa.worker_script(config), mimetype="text/javascript")
-    # Browsers check the worker for updates on navigations; never let a cache answer for it.
+    # Browsers check the worker for updates on navigations: always revalidate, and answer an
+    # unchanged version with an empty 304.
     response.headers["Cache-Control"] = "no-cache"
-    return response
+    response.set_etag(hashlib.sha256(response.get_data()).hexdigest()[:16])
+    return response.make_conditional(request)
 
 
 def _worker_config(lang: str) -> dict:

@@ -71,6 +71,8 @@ def test_service_worker_keeps_every_public_page_and_nothing_personal(client, lan
     # Browsers ask for the worker again on navigations: no cache may answer for it.
     assert response.headers["Cache-Control"] == "no-cache"
     assert "Service-Worker-Allowed" not in response.headers  # served from the root: its scope is the site
+    again = client.get(f"/sw-{lang}.js", headers={"If-None-Match": response.headers["ETag"]})
+    assert again.status_code == 304 and not again.get_data()
     config = worker_config(client, lang)
     urls = [entry["url"] for entry in config["precache"]]
     expected_pages = ["/", "/guide"] + [f"/guide/{slug}" for slug in SLUGS] + [f"/offline/{lang}",
