@@ -191,3 +191,13 @@ def test_patient_and_public_pages_register_the_worker_staff_pages_do_not(app, in
     client.get(f"/i/{token}")
     # The patient's own page asks the worker for the offline page with the clinic's number.
     assert registration("/visit") == ("/sw-so.js", "/manifest-so.webmanifest", True)
+
+
+@pytest.mark.parametrize("path", ["/sw-nb.js", "/manifest-ar.webmanifest", "/offline/ur"])
+def test_security_headers_on_the_new_routes(client, path):
+    headers = client.get(path).headers
+    policy = headers["Content-Security-Policy"]
+    assert "default-src 'none'" in policy and "worker-src 'self'" in policy and "manifest-src 'self'" in policy
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["Cross-Origin-Resource-Policy"] == "same-origin"
+    assert "Access-Control-Allow-Origin" not in headers
