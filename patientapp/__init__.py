@@ -37,6 +37,10 @@ def create_app(test_config: dict | None = None) -> Flask:
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         PERMANENT_SESSION_LIFETIME=int(settings["PATIENT_SESSION_HOURS"]) * 3600,
+        # Send the session cookie only when the session changed. Refreshing it on every answer let a
+        # slow answer (a held status request, a guide the service worker fetched) overwrite a newer
+        # cookie, such as the one that brought the waiting page's CSRF token: the knock then failed.
+        SESSION_REFRESH_EACH_REQUEST=False,
         MAX_CONTENT_LENGTH=64 * 1024,
         # A patient may wait a long time; the session itself is time-bound instead (R30).
         WTF_CSRF_TIME_LIMIT=None,

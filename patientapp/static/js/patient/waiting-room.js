@@ -46,6 +46,15 @@ class WaitingRoom {
     $knock.addEventListener('click', () => this.knock());
     this.$('.pa-js-again').addEventListener('click', () => this.knock());
     window.addEventListener('online', () => this.poll(0));
+    // A held question would only fail when it times out: say at once that the line is down.
+    window.addEventListener('offline', () => {
+      if (this.handingOver) return;
+      if (this.controller) this.controller.abort();
+      this.controller = null;
+      this.failures += 1;
+      if (this.$('.pa-js-step-wait').dataset.state === 'waiting') this.say(this.text.offline);
+      this.poll(this.pollMs);
+    });
     this.poll(0); // a knock from before (reload, dropped network) is picked up where it was
   }
 
