@@ -85,4 +85,4 @@ class OriginForm(FlaskForm):
 
 class SectionForm(FlaskForm):
     text = TextAreaField(_l("Text"), validators=[
-        Length(max=embedding.MAX_SECTION_CHARS, message=_l("The text can be at most %(max)d characters long."))])
+        Length(max=embedding.MAX_SECTION_CHARS, message=_l("The text is too long. Shorten it."))])

@@ -361,7 +361,7 @@ def test_sections_are_cleaned_on_save_audited_and_removable(sign_in, db, clinics
 def test_a_refused_section_leaves_the_saved_one_intact(sign_in, db, clinics):
     admin = sign_in()
     assert admin.form("/staff/website/sections/nb", {"text": "Telefontid 08–15"}).status_code == 303
-    for text, message in (("x" * (embedding.MAX_SECTION_CHARS + 1), "at most"), ("a\x00b", "cannot be saved")):
+    for text, message in (("x" * (embedding.MAX_SECTION_CHARS + 1), "too long"), ("a\x00b", "cannot be saved")):
         response = admin.form("/staff/website/sections/nb", {"text": text})
         assert response.status_code == 422, text[:10]
         assert any(message in e for e in _errors(response)), _errors(response)
