@@ -9,10 +9,10 @@ PREFIX = "/embed/"
 class CookielessEmbeds(SecureCookieSessionInterface):
     """Flask's signed-cookie sessions, except that /embed/ requests get a null session.
 
-    IMPORTANT: a permanent session is re-sent on every response it was read on, so an embed page
-    opened in the same browser as an invitation would otherwise set the patient's cookie again.
-    Embedded pages must neither need nor set cookies (R28); a null session also makes any attempt
-    to write one (a CSRF token, say) fail loudly in the tests instead of quietly setting a cookie.
+    IMPORTANT: embedded pages must neither need nor set cookies (R28). A null session never reads the
+    patient's session (so nothing about an invitation leaks into a clinic's frame), is never saved
+    (not even with SESSION_REFRESH_EACH_REQUEST), and makes any attempt to write one (a CSRF token,
+    say) fail loudly in the tests instead of quietly setting a cookie.
     """
 
     def open_session(self, app, request):
