@@ -1,6 +1,7 @@
 """Embedded pages: framable only by the clinic's registered origins, no cookies, language in the path."""
 from __future__ import annotations
 
+import re
 from urllib.parse import urlsplit
 
 from flask import abort, current_app, g, redirect, render_template, request, url_for
@@ -15,6 +16,7 @@ from ..models import Clinic
 from . import bp
 
 SCRIPT = "js/embed/embed.js"
+CLINIC_SLUG = re.compile(r"[A-Za-z0-9_-]{1,40}")
 
 
 def app_origin() -> str:
@@ -29,6 +31,9 @@ def _clinic_frame() -> None:
     slug = (request.view_args or {}).get("clinic")
     if slug is None:
         return
+    if not CLINIC_SLUG.fullmatch(slug):
+        # Not a slug at all (PostgreSQL refuses a NUL in a query): no need to ask the database.
+        abort(404)
     clinic = get_session().scalar(select(Clinic).where(Clinic.slug == slug))
     if clinic is None:
         abort(404)
