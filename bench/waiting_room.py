@@ -110,8 +110,9 @@ class Connection:
         self.reader = self.writer = None
 
 
-def prepare(db_url: str, patients: int, base: str, staff_count: int = 1) -> tuple[list[str], list[str]]:
-    """Invitations starting now (knocking allowed), a room, and a signed-in staff member."""
+def prepare(db_url: str, patients: int, base: str, clinics: int = 1) -> tuple[list[tuple[str, int]], list[str]]:
+    """Invitations starting now (knocking allowed), spread over `clinics` clinics (a hospital's
+    departments), one room each, and one signed-in staff member per clinic."""
     from patientapp import create_app, staff_auth, visits
     from patientapp.models import Clinic, Staff, utcnow
 
@@ -119,42 +120,51 @@ def prepare(db_url: str, patients: int, base: str, staff_count: int = 1) -> tupl
                       "ALLOW_LOCAL_ROOMS": True})
     database = app.extensions["patientapp.db"]
     database.upgrade()
-    tokens = []
+    tokens, staff_tokens = [], []
+    clinics = max(1, clinics)
     with app.app_context(), database.sessions() as session, session.begin():
-        clinic = Clinic(slug=f"bench-{random.randrange(10**9)}", display_name="Bench", phone="+4712345678",
-                        time_zone="Europe/Oslo", room_settings={"rooms": [
-                            {"key": f"r{i}", "label": f"R{i}", "provider": "template",
-                             "template": base + f"/dev/video-room?r={i}&name={{name}}"} for i in range(patients)]})
-        session.add(clinic)
         start = datetime.now(timezone.utc) + timedelta(minutes=5)
-        for i in range(patients):
-            invitation, token = visits.create_invitation(session, clinic, start, start + timedelta(minutes=30), "nb")
-            invitation.room_ref = f"r{i}"  # one room each: admissions never wait for a busy room
-            tokens.append(token)
-        staff_tokens = []
-        for _ in range(max(1, staff_count)):
-            staff = Staff(clinic=clinic, email=f"bench-{random.randrange(10**9)}@example.no", display_name="Bench",
-                          role="admin", user_handle=staff_auth.new_user_handle())
+        for c in range(clinics):
+            mine = range(c, patients, clinics)
+            clinic = Clinic(slug=f"bench-{c}-{random.randrange(10**9)}", display_name=f"Bench {c}",
+                            phone="+4712345678", time_zone="Europe/Oslo", room_settings={"rooms": [
+                                {"key": f"r{i}", "label": f"R{i}", "provider": "template",
+                                 "template": base + f"/dev/video-room?r={i}&name={{name}}"} for i in mine]})
+            session.add(clinic)
+            for i in mine:
+                invitation, token = visits.create_invitation(session, clinic, start, start + timedelta(minutes=30), "nb")
+                invitation.room_ref = f"r{i}"  # one room each: admissions never wait for a busy room
+                tokens.append((token, c))
+            staff = Staff(clinic=clinic, email=f"bench-{c}-{random.randrange(10**9)}@example.no",
+                          display_name="Bench", role="admin", user_handle=staff_auth.new_user_handle())
             session.add(staff)
             session.flush()
             staff_tokens.append(staff_auth.start_session(session, staff, utcnow()))
     database.dispose()
+    random.shuffle(tokens)
     return tokens, staff_tokens
 
 
-async def patient(port, token, poll, until, stats, admitted_at, ready, sem):
+async def patient(port, token, clinic, poll, until, stats, admitted_at, ready, sem):
     conn = Connection(port)
     async with sem:  # patients arrive a few at a time, not all in the same millisecond
+        started = time.monotonic()
         status, _ = await conn.request("GET", f"/i/{token}")
-        assert status == 303, status
-        status, page = await conn.request("GET", "/visit/wait")
-        csrf = re.search(rb'name="csrf-token" content="([^"]+)"', page).group(1).decode()
-        body = json.dumps({"consent_version": "2026-11"}).encode()
-        status, data = await conn.request("POST", "/api/visit/knock", body,
-                                          {"Content-Type": "application/json", "X-CSRFToken": csrf})
-        assert status == 201, (status, data[:200])
+        if status == 303:
+            status, page = await conn.request("GET", "/visit/wait")
+        if status == 200:
+            csrf = re.search(rb'name="csrf-token" content="([^"]+)"', page).group(1).decode()
+            body = json.dumps({"consent_version": "2026-11"}).encode()
+            status, data = await conn.request("POST", "/api/visit/knock", body,
+                                              {"Content-Type": "application/json", "X-CSRFToken": csrf})
+        stats["arrival"].append(time.monotonic() - started)
+    if status != 201:
+        stats["errors"] += 1
+        stats["error_statuses"].append(f"arrival {status}")
+        conn.close()
+        return
     knock_id = json.loads(data)["knock"]
-    ready.append(knock_id)
+    ready.append((knock_id, clinic))
     version = None
     while time.monotonic() < until:
         started = time.monotonic()
@@ -211,16 +221,27 @@ async def dashboard(port, staff_token, until, stats, every=3.0):
     conn.close()
 
 
-async def staff(port, staff_token, ready, admitted_at, count, until, stats):
-    conn = Connection(port)
-    conn.cookies["__Host-staff"] = staff_token
-    status, page = await conn.request("GET", "/staff/")
-    csrf = re.search(rb'name="csrf-token" content="([^"]+)"', page).group(1).decode()
+async def staff(port, staff_tokens, ready, admitted_at, count, until, stats):
+    """Clinicians let patients in one by one, each through their own clinic's workspace."""
+    conns = {}
+
+    async def signed_in(clinic):
+        if clinic not in conns:
+            conn = Connection(port)
+            conn.cookies["__Host-staff"] = staff_tokens[clinic]
+            status, page = await conn.request("GET", "/staff/")
+            conns[clinic] = (conn, re.search(rb'name="csrf-token" content="([^"]+)"', page).group(1).decode())
+        return conns[clinic]
+
     await asyncio.sleep(5)
-    for _ in range(count):
-        if time.monotonic() > until - 10 or not ready:
-            break
-        knock_id = ready.pop(random.randrange(len(ready)))
+    done = 0
+    while done < count and time.monotonic() < until - 10:
+        if not ready:
+            await asyncio.sleep(0.5)
+            continue
+        done += 1
+        knock_id, clinic = ready.pop(random.randrange(len(ready)))
+        conn, csrf = await signed_in(clinic)
         started = time.monotonic()
         status, _ = await conn.request("POST", f"/staff/api/knocks/{knock_id}/admit", b"{}",
                                        {"Content-Type": "application/json", "X-CSRFToken": csrf})
@@ -231,7 +252,8 @@ async def staff(port, staff_token, ready, admitted_at, count, until, stats):
             continue
         admitted_at[knock_id] = time.monotonic()
         await asyncio.sleep(1.0)
-    conn.close()
+    for conn, _csrf in conns.values():
+        conn.close()
 
 
 def pct(values, p):
@@ -240,17 +262,16 @@ def pct(values, p):
 
 async def run(port, tokens, staff_tokens, poll, seconds, admits, dashboards):
     stats = {"latencies": [], "held": [], "errors": 0, "error_statuses": [], "handoff": [], "handoff_redirects": 0,
-             "admit_latency": [], "dashboard_latencies": []}
-    staff_token = staff_tokens[0]
+             "admit_latency": [], "dashboard_latencies": [], "arrival": []}
     ready, admitted_at = [], {}
     until = time.monotonic() + seconds
     sem = asyncio.Semaphore(20)
 
-    async def start(token):
-        await patient(port, token, poll, until, stats, admitted_at, ready, sem)
+    async def start(token, clinic):
+        await patient(port, token, clinic, poll, until, stats, admitted_at, ready, sem)
 
     started = time.monotonic()
-    await asyncio.gather(*(start(t) for t in tokens), staff(port, staff_token, ready, admitted_at, admits, until, stats),
+    await asyncio.gather(*(start(t, c) for t, c in tokens), staff(port, staff_tokens, ready, admitted_at, admits, until, stats),
                          *(dashboard(port, staff_tokens[i % len(staff_tokens)], until, stats) for i in range(dashboards)))
     stats["elapsed"] = time.monotonic() - started
     return stats
@@ -263,7 +284,8 @@ def main() -> None:
     parser.add_argument("--admits", type=int, default=30)
     parser.add_argument("--poll", type=float, default=3.0)
     parser.add_argument("--hold", type=int, default=20, help="STATUS_HOLD_SECONDS; 0 for plain polling")
-    parser.add_argument("--dashboards", type=int, default=20)
+    parser.add_argument("--dashboards", type=int, default=20,
+                        help="clinics the patients are spread over, each with one staff dashboard open")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=600)
     parser.add_argument("--postgres", default="", help="a PostgreSQL URL instead of SQLite")
@@ -322,6 +344,8 @@ def main() -> None:
         "admit_to_handoff_p95_s": round(pct(stats["handoff"], 95), 2),
         "admit_to_handoff_max_s": round(max(stats["handoff"]), 2) if stats["handoff"] else None,
         "admit_request_p95_ms": round(pct(stats["admit_latency"], 95) * 1000, 1),
+        "arrival_p50_ms": round(pct(stats["arrival"], 50) * 1000, 1),
+        "arrival_p95_ms": round(pct(stats["arrival"], 95) * 1000, 1),
     }
     out = ROOT / "bench/results"
     out.mkdir(exist_ok=True)

@@ -12,7 +12,7 @@ from flask_babel import Babel
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import assets, config, db, errors, guides, i18n, logs, security, waiting_watch
+from . import assets, config, db, errors, guides, i18n, logs, security, waiting_watch, workload
 
 csrf = CSRFProtect()
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -58,6 +58,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     # UTF-8 JSON: Arabic and Urdu text is a third of the size of \uXXXX escapes. Jinja's tojson
     # still escapes <, >, & and ' so JSON inside a page stays safe.
     app.json.ensure_ascii = False
+
+    # A few requests at work at once; the others wait asleep (before every other hook).
+    workload.init_app(app)
 
     # Extensions: database, translations, CSRF, security headers.
     app.extensions["patientapp.db"] = db.Database(app.config["DATABASE_URL"])

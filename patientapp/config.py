@@ -30,6 +30,10 @@ DEFAULTS: dict[str, object] = {
     # Held requests per process at most; each takes one gunicorn thread while it sleeps. 0: the
     # number of gunicorn threads (PATIENTAPP_THREADS) less a reserve for everything else.
     "STATUS_HOLD_MAX": 0,
+    # Requests at work at once per process (patientapp/workload.py); the rest wait their turn, up to
+    # ACTIVE_REQUEST_WAIT_SECONDS, then get a calm 503. 0: no limit.
+    "MAX_ACTIVE_REQUESTS": 8,
+    "ACTIVE_REQUEST_WAIT_SECONDS": 20,
     # Video services a patient may be handed over to (R11); *.example.com matches subdomains.
     "ROOM_HOSTS": "join.nhn.no,*.whereby.com",
     # Development and tests only: allow http://localhost rooms (a stand-in for the video service).

@@ -24,6 +24,9 @@ def _render(code: int):
         return "Error", code
 
 
+render_error = _render  # for other modules' handlers that answer with the same page
+
+
 def _host_trusted() -> bool:
     try:
         request.host  # noqa: B018

@@ -6,7 +6,7 @@ from urllib.parse import urlsplit
 
 from flask import current_app, g, jsonify, redirect, render_template, request, url_for
 
-from .. import appointment, audit, i18n, rooms, timefmt, visit_session, visits, waiting, waiting_watch
+from .. import appointment, audit, i18n, rooms, timefmt, visit_session, visits, waiting, waiting_watch, workload
 from ..db import begin_write, close_session, get_session
 from ..models import Invitation, utcnow
 from . import bp
@@ -93,7 +93,8 @@ def visit_status():
     invitation_id, knock_id = invitation.id, current.id
     # Give the connection back while we sleep: the pool is shared by every thread of this process.
     close_session()
-    changed = watch.wait(invitation_id, knock_id, signature, hold)
+    with workload.step_aside():  # asleep, this request needs no working place
+        changed = watch.wait(invitation_id, knock_id, signature, hold)
     invitation = visit_session.current_invitation()
     if invitation is None:
         return jsonify(state="gone"), 410
