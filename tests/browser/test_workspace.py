@@ -222,3 +222,24 @@ def test_the_patient_withdraws_from_the_waiting_room(staff_page, pages):
     expect(patient.locator("a[href='tel:+4712345678']")).to_be_visible()
     staff_page.goto("/staff/")
     expect(staff_page.locator("tr.pa-row--withdrawn")).to_be_visible(timeout=10_000)
+
+
+def test_knocking_without_the_consent_box_says_what_is_missing(pages, invitations):
+    """The knock button is never a silent, disabled one: it says to tick the box and focuses it (R14)."""
+    _, token = invitations.create(language="en", starts_in=timedelta(minutes=10))
+    patient = pages.new(lang="en")
+    patient.goto(f"/i/{token}")
+    patient.goto("/visit/wait")
+    patient.wait_for_load_state("networkidle")  # the script has started and asked for news
+    patient.locator(".pa-js-knock").click()
+    expect(patient.locator(".pa-js-consent-error")).to_have_text("Tick the box first.")
+    expect(patient.locator(".pa-js-consent")).to_be_focused()
+    expect(patient.locator(".pa-js-consent")).to_have_attribute("aria-invalid", "true")
+    assert not [r for r in patient.requests if "/api/visit/knock" in r.url]  # nothing was sent
+    patient.keyboard.press("Space")
+    expect(patient.locator(".pa-js-consent-error")).to_be_hidden()
+    patient.locator(".pa-js-knock").click()
+    expect(patient.locator(".pa-js-step-wait")).to_have_attribute("data-state", "waiting")
+    # The pressed button is gone: the keyboard's place is the new heading, and the live region speaks.
+    expect(patient.locator(".pa-js-wait-title")).to_be_focused()
+    expect(patient.locator(".pa-js-announce")).to_contain_text("Please wait")

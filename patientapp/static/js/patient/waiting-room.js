@@ -39,12 +39,22 @@ class WaitingRoom {
   init() {
     const $consent = this.$('.pa-js-consent');
     const $knock = this.$('.pa-js-knock');
-    const allowed = !$knock.dataset.tooEarly;
-    const sync = () => { $knock.disabled = !($consent.checked && allowed); };
-    $consent.addEventListener('change', sync);
-    sync(); // the box may be ticked already: before this script ran, or restored by the browser
-    $knock.addEventListener('click', () => this.knock());
+    const $error = this.$('.pa-js-consent-error');
+    // The button stays usable (a disabled one is skipped by Tab, so nobody would learn why it does
+    // nothing): without the ticked box it says what is missing and puts the box in focus.
+    $consent.addEventListener('change', () => {
+      if ($consent.checked) this.consentError(false);
+    });
+    $knock.addEventListener('click', () => {
+      if (!$consent.checked) {
+        this.consentError(true);
+        $consent.focus();
+        return;
+      }
+      this.knock();
+    });
     this.$('.pa-js-again').addEventListener('click', () => this.knock());
+    this.$error = $error;
     window.addEventListener('online', () => this.poll(0));
     // A held question would only fail when it times out: say at once that the line is down.
     window.addEventListener('offline', () => {
@@ -56,6 +66,18 @@ class WaitingRoom {
       this.poll(this.pollMs);
     });
     this.poll(0); // a knock from before (reload, dropped network) is picked up where it was
+  }
+
+  consentError(show) {
+    const $consent = this.$('.pa-js-consent');
+    this.$error.hidden = !show;
+    if (show) {
+      $consent.setAttribute('aria-describedby', this.$error.id);
+      $consent.setAttribute('aria-invalid', 'true');
+    } else {
+      $consent.removeAttribute('aria-describedby');
+      $consent.removeAttribute('aria-invalid');
+    }
   }
 
   async knock() {
@@ -140,18 +162,36 @@ class WaitingRoom {
   }
 
   say(text) {
-    // Only when it changes: the element is a live region, and a repeated sentence is noise.
+    // Only when it changes: a repeated sentence is noise. The live region hears of it separately.
     const $text = this.$('.pa-js-wait-text');
-    if ($text.textContent !== text) $text.textContent = text;
+    if ($text.textContent !== text) {
+      $text.textContent = text;
+      this.announce(text);
+    }
+  }
+
+  /** Tell screen readers, through the one live region that is there from the start. */
+  announce(text) {
+    const $live = this.$('.pa-js-announce');
+    if (!text || $live.textContent === text) return;
+    $live.textContent = text;
   }
 
   show(state, title, text) {
     const $wait = this.$('.pa-js-step-wait');
+    const changed = $wait.dataset.state !== state;
+    const $title = this.$('.pa-js-wait-title');
     $wait.hidden = false;
     $wait.dataset.state = state;
     this.$('.pa-js-step-consent').hidden = true;
-    if (title) this.$('.pa-js-wait-title').textContent = title;
+    if (title) $title.textContent = title;
     this.say(text);
+    if (changed) {
+      this.announce(`${$title.textContent}. ${text}`);
+      // The button that was pressed may now be hidden: keep the keyboard's place on the new heading.
+      const $active = document.activeElement;
+      if (!$active || $active === document.body || !$active.offsetParent) $title.focus();
+    }
   }
 
   render(status) {
@@ -174,9 +214,12 @@ class WaitingRoom {
       case 'waiting': {
         this.show('waiting', null, this.text.waiting);
         if (status.message) {
-          $message.textContent = this.text[datasetKey(status.message)] || '';
-          $message.hidden = !$message.textContent;
+          const message = this.text[datasetKey(status.message)] || '';
+          $message.textContent = message;
+          $message.hidden = !message;
+          if (message !== this.lastMessage) this.announce(message);
         }
+        this.lastMessage = status.message ? $message.textContent : '';
         this.waitingSince = { at: Date.now(), waited: status.waited, lapsesIn: status.lapses_in };
         this.tick();
         if (!this.ticker) this.ticker = setInterval(() => this.tick(), 1000);
