@@ -1,8 +1,9 @@
 """Weight of the patient's pages: what a phone downloads, raw and gzip-compressed.
 
 Opens the SMS link in Chromium on a phone-sized viewport (390×844), records every response the
-landing page needs, and reports bytes by type. The app itself does not compress (the TLS proxy in
-front of it does), so the compressed figure is gzip -9 of each body: what that proxy would send.
+landing page needs, and reports bytes by type. The compressed figure is gzip -9 of each body: for
+static files exactly what the app sends (assets.py precompresses them), for HTML what the TLS proxy
+in front of the app would send.
 Run: `make bench` (or `.venv/bin/python bench/landing_weight.py`). Loopback only; bounded in time.
 """
 from __future__ import annotations
