@@ -9,6 +9,15 @@ export class Messages {
     this.lang = lang || 'nb';
     // Western digits, as the server's Babel formats dates and times: one page, one kind of digit.
     this.locale = `${this.lang}-u-nu-latn`;
+    // Building a formatter costs far more than using one (the check's costliest main-thread work
+    // on a phone): one per kind, kept.
+    this.formats = new Map();
+  }
+
+  format(options) {
+    const key = JSON.stringify(options);
+    if (!this.formats.has(key)) this.formats.set(key, new Intl.NumberFormat(this.locale, options));
+    return this.formats.get(key);
   }
 
   /**
@@ -23,12 +32,12 @@ export class Messages {
 
   /** A percentage (0–100) as the page's language writes it: "68 %", "68%", "٦٨٪". */
   percent(value) {
-    return new Intl.NumberFormat(this.locale, { style: 'percent', maximumFractionDigits: 0 }).format(value / 100);
+    return this.format({ style: 'percent', maximumFractionDigits: 0 }).format(value / 100);
   }
 
   /** A number formatted for the page's language (decimal comma in nb, and so on). */
   number(value, digits = 0, grouping = true) {
-    return new Intl.NumberFormat(this.locale, {
-      maximumFractionDigits: digits, minimumFractionDigits: digits, useGrouping: grouping }).format(value);
+    return this.format({ maximumFractionDigits: digits, minimumFractionDigits: digits, useGrouping: grouping })
+      .format(value);
   }
 }
