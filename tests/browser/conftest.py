@@ -99,10 +99,12 @@ class Pages:
         self.browser, self.base_url = browser, base_url
         self.contexts = []
 
-    def new(self, *, lang="nb", viewport=PHONE, mobile=True, user_agent=None):
+    def new(self, *, lang="nb", viewport=PHONE, mobile=True, user_agent=None, service_workers="block"):
+        # The service worker pre-caches ~30 files per language after every first page load; only the
+        # tests about it (test_pwa.py) let it run, the rest would spend their time on its downloads.
         context = self.browser.new_context(base_url=self.base_url, viewport=viewport, is_mobile=mobile,
                                            has_touch=mobile, locale={"nb": "nb-NO"}.get(lang, lang),
-                                           user_agent=user_agent)
+                                           user_agent=user_agent, service_workers=service_workers)
         self.contexts.append(context)
         page = context.new_page()
         page.requests, page.console = [], []

@@ -254,7 +254,7 @@ def test_a_new_version_takes_over_and_removes_the_old(browser, app, monkeypatch)
 
 @pytest.mark.one_backend
 def test_workspace_pages_register_no_worker(pages):
-    page = pages.new()
+    page = pages.new(service_workers="allow")
     page.goto("/staff/login")
     assert not page.locator("link[rel=manifest]").count()
     assert not page.locator("script[data-pa-sw]").count()
