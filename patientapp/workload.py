@@ -62,17 +62,31 @@ def _leave(_exc=None) -> None:
         _places().release()
 
 
+class _Aside:
+    urgent = False
+
+
 @contextmanager
 def step_aside():
-    """Give the working place back while this request sleeps; take one again to finish."""
+    """Give the working place back while this request sleeps; take one again to finish.
+
+    Set `.urgent` on the yielded object when the sleep ended with news the patient is waiting for
+    (let in: the page is about to leave for the video room). Such a request does not queue behind
+    new arrivals for a place: it finishes at once, a short overshoot of the limit. A request that
+    merely timed out queues like any other.
+    """
     places = _places()
     held = g.pop("workload_place", False)
     if places is not None and held:
         places.release()
+    aside = _Aside()
     try:
-        yield
+        yield aside
     finally:
         if places is not None and held:
-            if not places.acquire(timeout=float(current_app.config.get("ACTIVE_REQUEST_WAIT_SECONDS", 20))):
-                raise Busy()
-            g.workload_place = True
+            if places.acquire(blocking=False):
+                g.workload_place = True
+            elif not aside.urgent:
+                if not places.acquire(timeout=float(current_app.config.get("ACTIVE_REQUEST_WAIT_SECONDS", 20))):
+                    raise Busy()
+                g.workload_place = True

@@ -93,8 +93,9 @@ def visit_status():
     invitation_id, knock_id = invitation.id, current.id
     # Give the connection back while we sleep: the pool is shared by every thread of this process.
     close_session()
-    with workload.step_aside():  # asleep, this request needs no working place
+    with workload.step_aside() as aside:  # asleep, this request needs no working place
         changed = watch.wait(invitation_id, knock_id, signature, hold)
+        aside.urgent = bool(changed)
     invitation = visit_session.current_invitation()
     if invitation is None:
         return jsonify(state="gone"), 410

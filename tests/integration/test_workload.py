@@ -43,3 +43,43 @@ def test_a_held_request_leaves_its_place_to_others(app, sign_in, invitations, cl
         for _ in range(taken):
             places.release()
     assert answer.status_code == 200 and answer.get_json()["message"] == "late-5"
+
+
+def test_a_patient_woken_with_news_does_not_queue_but_a_timed_out_one_does(app, invitations, clinic, db):  # noqa: F811
+    """Let in while every place is taken (patients arriving in a rush): the answer goes out at once.
+    A hold that merely ran out waits for a place like any request, and gets a calm 503 if none comes."""
+    app.config.update(STATUS_HOLD_SECONDS=30, ACTIVE_REQUEST_WAIT_SECONDS=0.3)
+    places = app.extensions["patientapp.workload"]
+    watch = app.extensions["patientapp.watch"]
+    invitation, patient, knock_id = _knock(app, invitations, clinic, db)
+    version = patient.get("/api/visit/status").get_json()["version"]
+    held = Held(patient, version)
+    _wait_until_held(app)
+    def take_all():
+        taken = 0
+        while places.acquire(blocking=False):
+            taken += 1
+        return taken
+
+    taken = take_all()
+    try:
+        with watch._lock:
+            waiter = next(iter(watch._waiters))
+        waiter.event.set()  # what the watcher does when the invitation changed
+        woken = held.result(within=5)
+    finally:
+        for _ in range(taken):
+            places.release()
+    assert woken.status_code == 200 and woken.get_json()["held"] is True
+
+    app.config["STATUS_HOLD_SECONDS"] = 1
+    version = woken.get_json()["version"]
+    quiet = Held(patient, version)
+    _wait_until_held(app)
+    taken = take_all()  # taken while it sleeps: it must queue when its hold runs out
+    try:
+        timed_out = quiet.result(within=5)
+    finally:
+        for _ in range(taken):
+            places.release()
+    assert timed_out.status_code == 503 and timed_out.get_json() == {"error": "busy"}
