@@ -9,7 +9,8 @@ Meanwhile a staff member admits patients one by one, and we time from the admit'
 patient's answer that says "admitted" (after which the page leaves for the room); --dashboards staff
 dashboards refresh every 3 s alongside. Loopback only, bounded in count and time; stops by itself.
 
-    .venv/bin/python bench/waiting_room.py --patients 1000 --seconds 60
+    .venv/bin/python bench/waiting_room.py --patients 1000             # SQLite
+    .venv/bin/python bench/waiting_room.py --patients 1000 --postgres postgresql://user@host/db
 """
 from __future__ import annotations
 
@@ -145,7 +146,8 @@ def prepare(db_url: str, patients: int, base: str, clinics: int = 1) -> tuple[li
     return tokens, staff_tokens
 
 
-async def patient(port, token, clinic, poll, until, stats, admitted_at, ready, sem):
+async def patient(port, token, clinic, poll, until, stats, admitted_at, ready, sem, arrive_after=0.0):
+    await asyncio.sleep(arrive_after)  # patients open their links over the ramp, not all at once
     conn = Connection(port)
     async with sem:  # patients arrive a few at a time, not all in the same millisecond
         started = time.monotonic()
@@ -186,7 +188,9 @@ async def patient(port, token, clinic, poll, until, stats, admitted_at, ready, s
         answer = json.loads(data)
         (stats["held"] if answer.get("held") else stats["latencies"]).append(elapsed)
         if answer.get("state") == "admitted" and knock_id in admitted_at:
-            stats["handoff"].append(time.monotonic() - admitted_at.pop(knock_id))
+            admitted, during_ramp = admitted_at.pop(knock_id)
+            stats["handoff"].append(time.monotonic() - admitted)
+            stats["handoff_ramp" if during_ramp else "handoff_steady"].append(time.monotonic() - admitted)
             status, _ = await conn.request("GET", "/visit/go")
             stats["handoff_redirects"] += status == 303
             break
@@ -221,7 +225,7 @@ async def dashboard(port, staff_token, until, stats, every=3.0):
     conn.close()
 
 
-async def staff(port, staff_tokens, ready, admitted_at, count, until, stats):
+async def staff(port, staff_tokens, ready, admitted_at, count, until, stats, ramp_until):
     """Clinicians let patients in one by one, each through their own clinic's workspace."""
     conns = {}
 
@@ -250,7 +254,7 @@ async def staff(port, staff_tokens, ready, admitted_at, count, until, stats):
             stats["errors"] += 1
             stats["error_statuses"].append(f"admit {status}")
             continue
-        admitted_at[knock_id] = time.monotonic()
+        admitted_at[knock_id] = (time.monotonic(), time.monotonic() < ramp_until)
         await asyncio.sleep(1.0)
     for conn, _csrf in conns.values():
         conn.close()
@@ -260,18 +264,20 @@ def pct(values, p):
     return statistics.quantiles(values, n=100)[p - 1] if len(values) >= 2 else (values[0] if values else float("nan"))
 
 
-async def run(port, tokens, staff_tokens, poll, seconds, admits, dashboards):
+async def run(port, tokens, staff_tokens, poll, seconds, admits, dashboards, ramp):
     stats = {"latencies": [], "held": [], "errors": 0, "error_statuses": [], "handoff": [], "handoff_redirects": 0,
-             "admit_latency": [], "dashboard_latencies": [], "arrival": []}
+             "admit_latency": [], "dashboard_latencies": [], "arrival": [], "handoff_ramp": [], "handoff_steady": []}
     ready, admitted_at = [], {}
     until = time.monotonic() + seconds
     sem = asyncio.Semaphore(20)
 
-    async def start(token, clinic):
-        await patient(port, token, clinic, poll, until, stats, admitted_at, ready, sem)
+    async def start(index, token, clinic):
+        await patient(port, token, clinic, poll, until, stats, admitted_at, ready, sem,
+                      arrive_after=ramp * index / max(1, len(tokens)))
 
     started = time.monotonic()
-    await asyncio.gather(*(start(t, c) for t, c in tokens), staff(port, staff_tokens, ready, admitted_at, admits, until, stats),
+    await asyncio.gather(*(start(i, t, c) for i, (t, c) in enumerate(tokens)),
+                         staff(port, staff_tokens, ready, admitted_at, admits, until, stats, time.monotonic() + ramp),
                          *(dashboard(port, staff_tokens[i % len(staff_tokens)], until, stats) for i in range(dashboards)))
     stats["elapsed"] = time.monotonic() - started
     return stats
@@ -280,8 +286,10 @@ async def run(port, tokens, staff_tokens, poll, seconds, admits, dashboards):
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--patients", type=int, default=1000)
-    parser.add_argument("--seconds", type=int, default=60)
-    parser.add_argument("--admits", type=int, default=30)
+    parser.add_argument("--seconds", type=int, default=240)
+    parser.add_argument("--ramp", type=float, default=120,
+                        help="patients open their links evenly over this many seconds (0: all at once, 20 at a time)")
+    parser.add_argument("--admits", type=int, default=100)
     parser.add_argument("--poll", type=float, default=3.0)
     parser.add_argument("--hold", type=int, default=20, help="STATUS_HOLD_SECONDS; 0 for plain polling")
     parser.add_argument("--dashboards", type=int, default=20,
@@ -311,7 +319,8 @@ def main() -> None:
                     break
                 except OSError:
                     time.sleep(0.1)
-            stats = asyncio.run(run(port, tokens, staff_tokens, args.poll, args.seconds, args.admits, args.dashboards))
+            stats = asyncio.run(run(port, tokens, staff_tokens, args.poll, args.seconds, args.admits, args.dashboards,
+                                    args.ramp))
         except BaseException:
             log.flush()
             print((Path(tmp) / "gunicorn.log").read_text()[-3000:], file=sys.stderr)
@@ -343,6 +352,11 @@ def main() -> None:
         "admit_to_handoff_p50_s": round(pct(stats["handoff"], 50), 2),
         "admit_to_handoff_p95_s": round(pct(stats["handoff"], 95), 2),
         "admit_to_handoff_max_s": round(max(stats["handoff"]), 2) if stats["handoff"] else None,
+        "ramp_seconds": args.ramp,
+        "admissions_during_ramp": len(stats["handoff_ramp"]),
+        "handoff_during_ramp_p95_s": round(pct(stats["handoff_ramp"], 95), 2),
+        "admissions_after_ramp": len(stats["handoff_steady"]),
+        "handoff_after_ramp_p95_s": round(pct(stats["handoff_steady"], 95), 2),
         "admit_request_p95_ms": round(pct(stats["admit_latency"], 95) * 1000, 1),
         "arrival_p50_ms": round(pct(stats["arrival"], 50) * 1000, 1),
         "arrival_p95_ms": round(pct(stats["arrival"], 95) * 1000, 1),
