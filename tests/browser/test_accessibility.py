@@ -22,6 +22,10 @@ from patientapp.models import Knock, utcnow
 from tests.browser.conftest import assert_lang_dir
 from tests.browser.test_workspace import DESKTOP, add_authenticator, clinic, create_invitation, staff_page  # noqa: F401
 
+# What a page looks like and how it reads do not depend on the database: one backend is enough, and
+# the sweeps are the slowest tests in the suite. (The journeys are proven on both elsewhere.)
+pytestmark = pytest.mark.one_backend
+
 LANGS = list(i18n.LANGUAGES)
 STATE_LANGS = ("nb", "ar")
 TARGET_PX = 44  # WCAG 2.5.5 (AAA) size, which the issue asks of every patient page
