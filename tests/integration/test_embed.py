@@ -161,7 +161,9 @@ def test_embedded_pages_in_every_language_keep_the_invariants_and_their_frame(cl
         response = client.get(path)
         soup = assert_page_ok(response, lang)
         config = json.loads(soup.select_one("#pa-embed-config").get_text())
-        assert config["origins"] == ["https://www.nordby.no", "https://xn--blbr-roah.no:8443", "http://localhost"]
+        # The app's own origin comes last (the workspace's preview); a live server's port may be in it.
+        own = client.application.config["PUBLIC_BASE_URL"]
+        assert config["origins"] == ["https://www.nordby.no", "https://xn--blbr-roah.no:8443", own]
         for href in _internal_links(response.get_data(as_text=True)):
             # Relative guide links ("no-sound") resolve inside the embed; nothing leads out of it.
             resolved = href if href.startswith("/") else urlsplit(path).path.rsplit("/", 1)[0] + "/" + href
@@ -233,7 +235,8 @@ def test_only_administrators_see_the_website_page(sign_in, client):
     preview = soup.select_one(".pa-embed-preview script")
     assert preview["src"] == "/embed/embed.js" and preview["data-clinic"] == "a"
     snippet = soup.select_one("#snippet").get_text()
-    assert snippet.startswith('<script src="http://localhost/embed/embed.js" data-clinic="a" data-page="guides"')
+    base = admin.client.application.config["PUBLIC_BASE_URL"]  # a live server's port may be in it
+    assert snippet.startswith(f'<script src="{base}/embed/embed.js" data-clinic="a" data-page="guides"')
     assert "https://www.nordby.no" in response.get_data(as_text=True)
     assert "https://blåbær.no:8443" in response.get_data(as_text=True)
 
