@@ -130,6 +130,9 @@ class Invitations:
         from patientapp.models import Clinic
 
         with self.app.extensions["patientapp.db"].sessions() as session, session.begin():
+            # A writer from the start: a read that turns into a write while a live server writes
+            # would get "database is locked" on SQLite (the app's own writers do the same).
+            session.connection(execution_options={"sqlite_immediate": True})
             clinic = session.scalar(select(Clinic).where(Clinic.slug == "test"))
             if clinic is None:
                 clinic = Clinic(slug="test", display_name=clinic_name, phone=phone,

@@ -71,7 +71,8 @@ def knock(patient, link):
     patient.locator("a[href='/visit/wait']").first.click()
     patient.locator(".pa-js-consent").check()
     patient.locator(".pa-js-knock").click()
-    expect(patient.locator(".pa-js-step-wait")).to_have_attribute("data-state", "waiting")
+    # The page's modules may still be loading on a busy CI machine when the button is clicked.
+    expect(patient.locator(".pa-js-step-wait")).to_have_attribute("data-state", "waiting", timeout=15_000)
 
 
 def test_the_whole_journey(staff_page, pages, axe, db):

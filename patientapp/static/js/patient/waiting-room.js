@@ -55,6 +55,8 @@ class WaitingRoom {
     });
     this.$('.pa-js-again').addEventListener('click', () => this.knock());
     this.$error = $error;
+    // Disabled in the page until now, so that a tap before this script ran is not silently lost.
+    $knock.disabled = Boolean($knock.dataset.tooEarly);
     window.addEventListener('online', () => this.poll(0));
     // A held question would only fail when it times out: say at once that the line is down.
     window.addEventListener('offline', () => {
