@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import threading
 import time
 from dataclasses import dataclass, field
@@ -120,8 +121,6 @@ class Watcher:
 
     # -- the watcher's side ------------------------------------------------------------------
     def _ensure_running(self) -> None:
-        import os
-
         # Started lazily and per process: a thread started before gunicorn forks would not survive it.
         if self._thread is not None and self._thread.is_alive() and self._pid == os.getpid():
             return

@@ -48,13 +48,17 @@ def _places():
     return current_app.extensions.get(_PLACE)
 
 
-def _enter() -> None:
-    places = _places()
-    if places is None:
-        return
+def _take(places) -> None:
+    """Wait for a working place, up to ACTIVE_REQUEST_WAIT_SECONDS; then a calm 503."""
     if not places.acquire(timeout=float(current_app.config.get("ACTIVE_REQUEST_WAIT_SECONDS", 20))):
         raise Busy()
     g.workload_place = True
+
+
+def _enter() -> None:
+    places = _places()
+    if places is not None:
+        _take(places)
 
 
 def _leave(_exc=None) -> None:
@@ -87,6 +91,4 @@ def step_aside():
             if places.acquire(blocking=False):
                 g.workload_place = True
             elif not aside.urgent:
-                if not places.acquire(timeout=float(current_app.config.get("ACTIVE_REQUEST_WAIT_SECONDS", 20))):
-                    raise Busy()
-                g.workload_place = True
+                _take(places)
