@@ -13,6 +13,9 @@ from patientapp import i18n
 from patientapp.models import Invitation
 from tests.browser.conftest import ANDROID_CHROME, assert_lang_dir, assert_no_horizontal_scroll, axe_violations
 
+# The check runs in the browser; the database only holds the invitation. Integration tests prove both.
+pytestmark = pytest.mark.one_backend
+
 SLOW = 20_000  # ms: the microphone listens for 5 s before it calls silence a problem
 
 
@@ -144,7 +147,6 @@ def test_unreachable_stun_server_is_reported(media_browser, invitations):
     expect(network).to_contain_text("could not be reached")
 
 
-@pytest.mark.one_backend
 @pytest.mark.parametrize("lang", list(i18n.LANGUAGES))
 def test_public_check_in_every_language(media_browser, axe, lang):
     page = media_browser().new(lang=lang)
@@ -164,7 +166,6 @@ def test_public_check_in_every_language(media_browser, axe, lang):
     assert not [m for m in page.console if "Content Security Policy" in m]
 
 
-@pytest.mark.one_backend
 def test_check_without_scripts_explains_how_to_check_by_hand(browser, live_server):
     context = browser.new_context(base_url=live_server, java_script_enabled=False, viewport={"width": 390, "height": 844})
     page = context.new_page()

@@ -14,6 +14,9 @@ from patientapp.models import EmbedOrigin, utcnow
 from tests.browser.conftest import axe_violations
 from tests.browser.test_workspace import DESKTOP, clinic, staff_page  # noqa: F401  (fixtures)
 
+# The origins' storage is proven on both databases in tests/integration/test_embed.py.
+pytestmark = pytest.mark.one_backend
+
 SLOW = 15_000
 
 

@@ -4,6 +4,9 @@ import pytest
 from patientapp import i18n
 from tests.browser.conftest import assert_lang_dir, assert_no_horizontal_scroll, axe_violations
 
+# Rendering and browser behaviour do not depend on the database; the integration tests prove both.
+pytestmark = pytest.mark.one_backend
+
 LANGS = list(i18n.LANGUAGES)
 
 

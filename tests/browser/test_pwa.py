@@ -19,6 +19,9 @@ from patientapp.demo import serve
 from patientapp.guides import SLUGS
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, PHONE, assert_lang_dir, axe_violations
 
+# The worker and its caches live in the browser; tests/integration/test_pwa.py proves both databases.
+pytestmark = pytest.mark.one_backend
+
 # Anything that would show a patient's link, session or workspace in the browser's storage (R57).
 PERSONAL = re.compile(r"/i/|/d/|/api/|/staff|/visit")
 
@@ -98,7 +101,6 @@ def guide_title(app, slug, lang):
     return app.extensions["patientapp.guides"].get(slug, lang).title
 
 
-@pytest.mark.one_backend
 @pytest.mark.parametrize("lang", ["nb", "ar", "ur"])
 def test_installable_on_a_phone(playwright, app, live_server, tmp_path, lang):
     """Chromium's own installability check finds nothing missing, in a left-to-right and right-to-left language."""
@@ -119,7 +121,6 @@ def test_installable_on_a_phone(playwright, app, live_server, tmp_path, lang):
         context.close()
 
 
-@pytest.mark.one_backend
 def test_guide_reloads_offline_and_unknown_pages_show_the_offline_page(browser, app, axe):
     with own_server(app) as (base_url, stop):
         context, page = new_page(browser, base_url)
@@ -218,7 +219,6 @@ def test_clinic_number_is_forgotten_when_the_invitation_ends(browser, app, invit
         context.close()
 
 
-@pytest.mark.one_backend
 def test_a_new_version_takes_over_and_removes_the_old(browser, app, monkeypatch):
     library = app.extensions["patientapp.guides"]
     with own_server(app) as (base_url, stop):
@@ -252,7 +252,6 @@ def test_a_new_version_takes_over_and_removes_the_old(browser, app, monkeypatch)
     app.extensions.pop("patientapp.pwa", None)
 
 
-@pytest.mark.one_backend
 def test_workspace_pages_register_no_worker(pages):
     page = pages.new(service_workers="allow")
     page.goto("/staff/login")

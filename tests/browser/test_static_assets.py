@@ -8,6 +8,9 @@ from playwright.sync_api import expect
 from patientapp import assets
 from tests.browser.conftest import PHONE
 
+# Static files do not touch the database.
+pytestmark = pytest.mark.one_backend
+
 FINGERPRINTED = re.compile(r"^http://localhost:\d+/static/.+\.[0-9a-f]{12}\.[a-z]+$")
 
 

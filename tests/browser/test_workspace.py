@@ -1,5 +1,9 @@
 """The whole journey in two browsers (staff with a virtual passkey, patient on a phone), and the
-passkey attacks of R17–R19, the lapse and the video service being down (R59)."""
+passkey attacks of R17–R19, the lapse and the video service being down (R59).
+
+The whole journey and the lapse run on both databases; the other journeys exercise the browser and
+the views, whose database work tests/integration proves on both, so they run on one.
+"""
 import json
 import re
 from datetime import timedelta, timezone
@@ -108,6 +112,7 @@ def axe_violations_clean(axe, page):
     return True
 
 
+@pytest.mark.one_backend
 def test_replayed_login_is_refused(staff_page):
     sign_out(staff_page)
     with staff_page.expect_request("**/staff/webauthn/login/verify") as captured:
@@ -120,6 +125,7 @@ def test_replayed_login_is_refused(staff_page):
     assert replay.status == 400
 
 
+@pytest.mark.one_backend
 def test_login_without_user_verification_is_refused(staff_page, db):
     sign_out(staff_page)
     staff_page.cdp.send("WebAuthn.setUserVerified", {"authenticatorId": staff_page.authenticator, "isUserVerified": False})
@@ -138,6 +144,7 @@ def test_login_without_user_verification_is_refused(staff_page, db):
     expect(staff_page.locator(".pa-js-passkey-error")).to_be_visible()
 
 
+@pytest.mark.one_backend
 def test_a_cloned_authenticator_is_refused_and_audited(staff_page, db):
     for _ in range(2):  # the stored counter is now above zero
         sign_out(staff_page)
@@ -175,6 +182,7 @@ def test_a_knock_lapses_and_one_tap_knocks_again(staff_page, pages, app):
     expect(wait).to_have_attribute("data-state", "waiting")
 
 
+@pytest.mark.one_backend
 def test_the_patient_hears_about_delays_and_the_network_dropping(staff_page, pages):
     link = create_invitation(staff_page, "nb")
     patient = pages.new(lang="nb")
@@ -196,6 +204,7 @@ def test_the_patient_hears_about_delays_and_the_network_dropping(staff_page, pag
     assert staff_page.locator("tr.pa-row--knocking").get_attribute("data-knock") == knock_id
 
 
+@pytest.mark.one_backend
 def test_video_service_down_at_hand_off(staff_page, pages, live_server):
     link = create_invitation(staff_page, "en")
     patient = pages.new(lang="en")
@@ -212,6 +221,7 @@ def test_video_service_down_at_hand_off(staff_page, pages, live_server):
     expect(staff_page.locator(".pa-notice--fail")).to_contain_text("Call the patient KN", timeout=10_000)
 
 
+@pytest.mark.one_backend
 def test_the_patient_withdraws_from_the_waiting_room(staff_page, pages):
     link = create_invitation(staff_page, "pl")
     patient = pages.new(lang="pl")
@@ -225,6 +235,7 @@ def test_the_patient_withdraws_from_the_waiting_room(staff_page, pages):
     expect(staff_page.locator("tr.pa-row--withdrawn")).to_be_visible(timeout=10_000)
 
 
+@pytest.mark.one_backend
 def test_knocking_without_the_consent_box_says_what_is_missing(pages, invitations):
     """The knock button is never a silent, disabled one: it says to tick the box and focuses it (R14)."""
     _, token = invitations.create(language="en", starts_in=timedelta(minutes=10))
