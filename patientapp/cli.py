@@ -1,14 +1,16 @@
-"""Console commands: `flask --app patientapp db upgrade`, `… demo [--json]`."""
+"""Console commands: `flask --app patientapp db upgrade`, `… demo [--json]`, `… purge`."""
 from __future__ import annotations
 
 import json
+from datetime import timedelta
+from pathlib import Path
 
 import click
 import qrcode
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
-from . import i18n
+from . import i18n, retention, sms
 from .demo import create_demo, enrol_staff
 
 
@@ -47,6 +49,24 @@ def init_app(app: Flask) -> None:
         qr.print_ascii(out=click.get_text_stream("stdout"))
 
     app.cli.add_command(staff_group)
+
+    @app.cli.command("purge")
+    @click.option("--vacuum/--no-vacuum", default=None,
+                  help="SQLite: VACUUM always / never (default: only when something was deleted).")
+    def purge(vacuum):
+        """Delete invitations and all tied to them RETENTION_HOURS after the appointment (R54); old audit rows."""
+        config = current_app.config
+        audit_days = int(config["AUDIT_RETENTION_DAYS"])
+        result = retention.purge(
+            _database(),
+            retention=timedelta(hours=int(config["RETENTION_HOURS"])),
+            audit_retention=timedelta(days=audit_days) if audit_days > 0 else None,
+            staff_idle=config["STAFF_IDLE_TIMEOUT"],
+            # The development outbox may exist even if SMS now go through a provider.
+            outbox=sms.outbox_path(Path(current_app.instance_path)),
+            vacuum=vacuum,
+        )
+        click.echo(result.summary())
 
     @app.cli.command("demo")
     @click.option("--json", "as_json", is_flag=True, help="Print the links as JSON.")

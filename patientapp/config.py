@@ -20,6 +20,11 @@ DEFAULTS: dict[str, object] = {
     # The QR code on a large screen opens the invitation on a phone for this long.
     "QR_LINK_MAX_AGE_SECONDS": 1800,
     "PATIENT_SESSION_HOURS": 24,
+    # `flask purge` deletes an invitation and all tied to it this long after the appointment ends (R54).
+    "RETENTION_HOURS": 24,
+    # ... and audit rows after this many days (R49); 0 keeps them. A year covers the clinic's yearly
+    # internal control and most complaints; after the purge the rows hold ids and codes only.
+    "AUDIT_RETENTION_DAYS": 365,
     # A knock nobody answers lapses after this (15 minutes, as Join does).
     "KNOCK_LAPSE_SECONDS": 900,
     # How often the waiting page asks for news when the server cannot hold its request (R60: 3-5 s).

@@ -6,6 +6,7 @@ Sending is always an explicit staff action (SECURITY.md R8); nothing here sends 
 from __future__ import annotations
 
 import base64
+import fcntl
 import json
 import os
 import re
@@ -17,7 +18,7 @@ import urllib.request
 from collections import deque
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import Callable, Protocol, runtime_checkable
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
@@ -179,6 +180,7 @@ class OutboxGateway:
                 # 0600 because the lines hold working invitation links.
                 fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
                 try:
+                    fcntl.flock(fd, fcntl.LOCK_EX)  # `flask purge` may be rewriting the file (prune)
                     os.write(fd, line)
                 finally:
                     os.close(fd)
@@ -196,6 +198,29 @@ class OutboxGateway:
         except FileNotFoundError:
             return []
         return list(reversed(records))
+
+
+    def prune(self, keep: Callable[[list[dict]], list[dict]]) -> int:
+        """Rewrite the file with only the records `keep` returns (retention.py); the number dropped.
+
+        The file stays locked from reading to rewriting, so a message sent meanwhile waits and is
+        appended afterwards. Unreadable lines are dropped too.
+        """
+        try:
+            fd = os.open(self.path, os.O_RDWR)
+        except FileNotFoundError:
+            return 0
+        with os.fdopen(fd, "r+", encoding="utf-8") as file:
+            fcntl.flock(file.fileno(), fcntl.LOCK_EX)
+            lines = file.readlines()
+            records = [r for r in map(_parse_line, lines) if r is not None]
+            kept = keep(records)
+            if len(kept) == len(lines):
+                return 0
+            file.seek(0)
+            file.writelines(json.dumps(r, ensure_ascii=False) + "\n" for r in kept)
+            file.truncate()
+            return len(lines) - len(kept)
 
 
 def _parse_line(line: str) -> dict | None:
@@ -285,11 +310,16 @@ def _message_id(answer: bytes) -> str | None:
     return None
 
 
+def outbox_path(instance_path: Path) -> Path:
+    """Where the development outbox writes: the instance folder."""
+    return Path(instance_path) / "sms-outbox.jsonl"
+
+
 def gateway_from_config(config: dict, instance_path: Path) -> Gateway:
     """The configured gateway: the development outbox unless SMS_GATEWAY is "http"."""
     kind = str(config.get("SMS_GATEWAY") or "outbox").strip().lower()
     if kind == "outbox":
-        return OutboxGateway(Path(instance_path) / "sms-outbox.jsonl")
+        return OutboxGateway(outbox_path(instance_path))
     if kind == "http":
         if not config.get("SMS_HTTP_URL"):
             raise ValueError("SMS_GATEWAY=http needs SMS_HTTP_URL")
