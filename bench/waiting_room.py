@@ -1,17 +1,25 @@
 """How many waiting patients the server holds, and how fast an admission reaches them.
 
 Starts gunicorn with the repository's gunicorn.conf.py on a loopback port, with SQLite (default) or
-PostgreSQL (--postgres URL); creates N invitations; every simulated patient opens its link, knocks and
-then asks /api/visit/status as the waiting page does (patientapp/static/js/patient/waiting-room.js):
+PostgreSQL (--postgres URL); creates the invitations; every simulated patient opens its link, knocks
+and then asks /api/visit/status as the waiting page does (patientapp/static/js/patient/waiting-room.js):
 with `?seen=<version>`, at once again after a held or changed answer, after STATUS_POLL_SECONDS
 (with jitter) after a quick unchanged one, each patient over its own keep-alive HTTP/1.1 connection.
-Meanwhile a staff member admits patients one by one, and we time from the admit's answer to the
-patient's answer that says "admitted" (after which the page leaves for the room); --dashboards staff
-dashboards refresh every 3 s alongside. Loopback only, bounded in count and time; stops by itself.
+
+The run: patients open their links evenly over --ramp seconds, then the waiting room is held full
+for --steady seconds (default 300: five minutes with all --patients waiting). Clinicians let
+--admits patients in, evenly over the run, and each patient let in is replaced by a new arrival, so
+the number waiting stays at --patients. We time from the admit's answer to the patient's answer that
+says "admitted" (after which the page leaves for the room). --dashboards staff dashboards refresh
+every 3 s alongside. Reports throughput, p50/p99 latency and errors per kind of request.
+
+Loopback only, bounded in count (--patients + --admits invitations) and time (--ramp + --steady,
+then at most one request time-out); stops by itself. --max-load waits for a quiet machine first.
 
     .venv/bin/python bench/waiting_room.py --patients 1000             # SQLite
     .venv/bin/python bench/waiting_room.py --patients 1000 --postgres postgresql://user@host/db
 """
+
 from __future__ import annotations
 
 import argparse
@@ -25,7 +33,9 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from collections import Counter, defaultdict
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -146,92 +156,115 @@ def prepare(db_url: str, patients: int, base: str, clinics: int = 1) -> tuple[li
     return tokens, staff_tokens
 
 
-async def patient(port, token, clinic, poll, until, stats, admitted_at, ready, sem, arrive_after=0.0):
-    await asyncio.sleep(arrive_after)  # patients open their links over the ramp, not all at once
-    conn = Connection(port)
-    async with sem:  # patients arrive a few at a time, not all in the same millisecond
+class Run:
+    """What every simulated client shares: the clock, the waiting room and the tally."""
+
+    def __init__(self, port: int, poll: float, seconds: float, ramp: float, reserve: list[tuple[str, int]]):
+        self.port, self.poll = port, poll
+        self.started = time.monotonic()
+        self.until = self.started + seconds
+        self.ramp_until = self.started + ramp
+        self.reserve = reserve  # invitations for the patients who arrive in place of those let in
+        self.latencies: dict[str, list[float]] = defaultdict(list)  # kind of request -> seconds, answered ones
+        self.errors: Counter = Counter()  # (kind, what) -> count
+        self.ready: list[tuple[int, int]] = []  # (knock id, clinic) of patients waiting, for the clinicians
+        self.admitted_at: dict[int, tuple[float, bool]] = {}
+        self.handoff: dict[str, list[float]] = {"all": [], "ramp": [], "steady": []}
+        self.waiting = 0  # patients knocked and not yet let in
+        self.waiting_samples: list[int] = []  # during the steady phase, once a second
+        self.tasks: list[asyncio.Task] = []
+        self.sem = asyncio.Semaphore(20)  # patients arrive a few at a time, not all in the same millisecond
+
+    async def ask(self, conn: Connection, kind: str, method: str, path: str, expect: int | tuple = 200,
+                  body: bytes = b"", headers: dict | None = None, timeout: float = 45):
+        """One request, timed and tallied under `kind`; None if it failed (counted as an error)."""
         started = time.monotonic()
-        status, _ = await conn.request("GET", f"/i/{token}")
-        if status == 303:
-            status, page = await conn.request("GET", "/visit/wait")
-        if status == 200:
-            csrf = re.search(rb'name="csrf-token" content="([^"]+)"', page).group(1).decode()
-            body = json.dumps({"consent_version": "2026-11"}).encode()
-            status, data = await conn.request("POST", "/api/visit/knock", body,
-                                              {"Content-Type": "application/json", "X-CSRFToken": csrf})
-        stats["arrival"].append(time.monotonic() - started)
-    if status != 201:
-        stats["errors"] += 1
-        stats["error_statuses"].append(f"arrival {status}")
-        conn.close()
-        return
-    knock_id = json.loads(data)["knock"]
-    ready.append((knock_id, clinic))
-    version = None
-    while time.monotonic() < until:
-        started = time.monotonic()
-        path = "/api/visit/status" + (f"?seen={version}" if version else "")
         try:
-            status, data = await asyncio.wait_for(conn.request("GET", path), timeout=45)
+            status, data = await asyncio.wait_for(conn.request(method, path, body, headers), timeout=timeout)
         except (ConnectionError, OSError, asyncio.IncompleteReadError, asyncio.TimeoutError) as error:
-            stats["errors"] += 1
-            stats["error_statuses"].append(type(error).__name__)
+            self.errors[(kind, type(error).__name__)] += 1
             conn.close()
-            await asyncio.sleep(poll)
-            continue
+            return None
         elapsed = time.monotonic() - started
-        if status != 200:
-            stats["errors"] += 1
-            stats["error_statuses"].append(status)
-            await asyncio.sleep(poll)
-            continue
-        answer = json.loads(data)
-        (stats["held"] if answer.get("held") else stats["latencies"]).append(elapsed)
-        if answer.get("state") == "admitted" and knock_id in admitted_at:
-            admitted, during_ramp = admitted_at.pop(knock_id)
-            stats["handoff"].append(time.monotonic() - admitted)
-            stats["handoff_ramp" if during_ramp else "handoff_steady"].append(time.monotonic() - admitted)
-            status, _ = await conn.request("GET", "/visit/go")
-            stats["handoff_redirects"] += status == 303
-            break
-        news = answer.get("version") != version
-        version = answer.get("version")
-        if answer.get("wait") and (news or (answer.get("held") and elapsed >= 1)):
-            await asyncio.sleep(0.05 + random.random() * 0.25)
-        else:
-            await asyncio.sleep(poll * (0.8 + random.random() * 0.4))
-    conn.close()
+        if status not in ((expect,) if isinstance(expect, int) else expect):
+            self.errors[(kind, str(status))] += 1
+            return None
+        return status, data, elapsed
 
 
-async def dashboard(port, staff_token, until, stats, every=3.0):
+async def patient(run: Run, token: str, clinic: int, arrive_after: float = 0.0):
+    await asyncio.sleep(arrive_after)  # patients open their links over the ramp, not all at once
+    conn = Connection(run.port)
+    try:
+        async with run.sem:
+            answer = await run.ask(conn, "open link", "GET", f"/i/{token}", expect=303)
+            if answer:
+                run.latencies["open link"].append(answer[2])
+                answer = await run.ask(conn, "waiting page", "GET", "/visit/wait")
+            if answer:
+                run.latencies["waiting page"].append(answer[2])
+                csrf = re.search(rb'name="csrf-token" content="([^"]+)"', answer[1]).group(1).decode()
+                answer = await run.ask(conn, "knock", "POST", "/api/visit/knock", 201,
+                                       json.dumps({"consent_version": "2026-11"}).encode(),
+                                       {"Content-Type": "application/json", "X-CSRFToken": csrf})
+        if not answer:
+            return
+        run.latencies["knock"].append(answer[2])
+        knock_id = json.loads(answer[1])["knock"]
+        run.waiting += 1
+        run.ready.append((knock_id, clinic))
+        version = None
+        while time.monotonic() < run.until:
+            answer = await run.ask(conn, "status", "GET", "/api/visit/status" + (f"?seen={version}" if version else ""))
+            if not answer:
+                await asyncio.sleep(run.poll)
+                continue
+            _status, data, elapsed = answer
+            news = json.loads(data)
+            run.latencies["status (held)" if news.get("held") else "status"].append(elapsed)
+            if news.get("state") == "admitted" and knock_id in run.admitted_at:
+                admitted, during_ramp = run.admitted_at.pop(knock_id)
+                run.handoff["all"].append(time.monotonic() - admitted)
+                run.handoff["ramp" if during_ramp else "steady"].append(time.monotonic() - admitted)
+                run.waiting -= 1
+                went = await run.ask(conn, "hand-off", "GET", "/visit/go", expect=303)
+                if went:
+                    run.latencies["hand-off"].append(went[2])
+                if run.reserve and time.monotonic() < run.until - 15:
+                    # Someone else arrives: the waiting room stays as full as it was.
+                    run.tasks.append(asyncio.create_task(patient(run, *run.reserve.pop())))
+                return
+            changed = news.get("version") != version
+            version = news.get("version")
+            if news.get("wait") and (changed or (news.get("held") and elapsed >= 1)):
+                await asyncio.sleep(0.05 + random.random() * 0.25)
+            else:
+                await asyncio.sleep(run.poll * (0.8 + random.random() * 0.4))
+        run.waiting -= 1
+    finally:
+        conn.close()
+
+
+async def dashboard(run: Run, staff_token: str, every: float = 3.0):
     """A staff member's dashboard, refreshing itself as dashboard.js does."""
-    conn = Connection(port)
+    conn = Connection(run.port)
     conn.cookies["__Host-staff"] = staff_token
     await asyncio.sleep(random.random() * every)
-    while time.monotonic() < until:
-        started = time.monotonic()
-        try:
-            status, _ = await asyncio.wait_for(conn.request("GET", "/staff/api/dashboard"), timeout=30)
-        except (ConnectionError, OSError, asyncio.IncompleteReadError, asyncio.TimeoutError) as error:
-            stats["errors"] += 1
-            stats["error_statuses"].append(f"dashboard {type(error).__name__}")
-            conn.close()
-        else:
-            stats["dashboard_latencies"].append(time.monotonic() - started)
-            if status != 200:
-                stats["errors"] += 1
-                stats["error_statuses"].append(f"dashboard {status}")
+    while time.monotonic() < run.until:
+        answer = await run.ask(conn, "dashboard", "GET", "/staff/api/dashboard", timeout=30)
+        if answer:
+            run.latencies["dashboard"].append(answer[2])
         await asyncio.sleep(every)
     conn.close()
 
 
-async def staff(port, staff_tokens, ready, admitted_at, count, until, stats, ramp_until):
-    """Clinicians let patients in one by one, each through their own clinic's workspace."""
+async def staff(run: Run, staff_tokens: list[str], count: int, every: float):
+    """Clinicians let patients in one by one, evenly over the run, each through their own clinic's workspace."""
     conns = {}
 
     async def signed_in(clinic):
         if clinic not in conns:
-            conn = Connection(port)
+            conn = Connection(run.port)
             conn.cookies["__Host-staff"] = staff_tokens[clinic]
             status, page = await conn.request("GET", "/staff/")
             conns[clinic] = (conn, re.search(rb'name="csrf-token" content="([^"]+)"', page).group(1).decode())
@@ -239,57 +272,94 @@ async def staff(port, staff_tokens, ready, admitted_at, count, until, stats, ram
 
     await asyncio.sleep(5)
     done = 0
-    while done < count and time.monotonic() < until - 10:
-        if not ready:
+    while done < count and time.monotonic() < run.until - 10:
+        if not run.ready:
             await asyncio.sleep(0.5)
             continue
         done += 1
-        knock_id, clinic = ready.pop(random.randrange(len(ready)))
-        conn, csrf = await signed_in(clinic)
         started = time.monotonic()
-        status, _ = await conn.request("POST", f"/staff/api/knocks/{knock_id}/admit", b"{}",
-                                       {"Content-Type": "application/json", "X-CSRFToken": csrf})
-        stats["admit_latency"].append(time.monotonic() - started)
-        if status != 200:
-            stats["errors"] += 1
-            stats["error_statuses"].append(f"admit {status}")
-            continue
-        admitted_at[knock_id] = (time.monotonic(), time.monotonic() < ramp_until)
-        await asyncio.sleep(1.0)
+        knock_id, clinic = run.ready.pop(random.randrange(len(run.ready)))
+        conn, csrf = await signed_in(clinic)
+        answer = await run.ask(conn, "admit", "POST", f"/staff/api/knocks/{knock_id}/admit", 200, b"{}",
+                               {"Content-Type": "application/json", "X-CSRFToken": csrf}, timeout=30)
+        if answer:
+            run.latencies["admit"].append(answer[2])
+            run.admitted_at[knock_id] = (time.monotonic(), time.monotonic() < run.ramp_until)
+        await asyncio.sleep(max(0.0, every - (time.monotonic() - started)))
     for conn, _csrf in conns.values():
         conn.close()
+
+
+async def count_waiting(run: Run):
+    while time.monotonic() < run.until:
+        await asyncio.sleep(1)
+        if time.monotonic() >= run.ramp_until:
+            run.waiting_samples.append(run.waiting)
 
 
 def pct(values, p):
     return statistics.quantiles(values, n=100)[p - 1] if len(values) >= 2 else (values[0] if values else float("nan"))
 
 
-async def run(port, tokens, staff_tokens, poll, seconds, admits, dashboards, ramp):
-    stats = {"latencies": [], "held": [], "errors": 0, "error_statuses": [], "handoff": [], "handoff_redirects": 0,
-             "admit_latency": [], "dashboard_latencies": [], "arrival": [], "handoff_ramp": [], "handoff_steady": []}
-    ready, admitted_at = [], {}
-    until = time.monotonic() + seconds
-    sem = asyncio.Semaphore(20)
+async def simulate(port, tokens, reserve, staff_tokens, args, seconds) -> Run:
+    run = Run(port, args.poll, seconds, args.ramp, reserve)
+    every = args.admit_every or max(1.0, (seconds - 15) / max(1, args.admits))
+    await asyncio.gather(*(patient(run, t, c, args.ramp * i / max(1, len(tokens))) for i, (t, c) in enumerate(tokens)),
+                         staff(run, staff_tokens, args.admits, every), count_waiting(run),
+                         *(dashboard(run, staff_tokens[i % len(staff_tokens)]) for i in range(args.dashboards)))
+    while run.tasks:  # the patients who came in place of those let in
+        tasks, run.tasks = run.tasks, []
+        await asyncio.gather(*tasks)
+    run.elapsed = time.monotonic() - run.started
+    return run
 
-    async def start(index, token, clinic):
-        await patient(port, token, clinic, poll, until, stats, admitted_at, ready, sem,
-                      arrive_after=ramp * index / max(1, len(tokens)))
 
-    started = time.monotonic()
-    await asyncio.gather(*(start(i, t, c) for i, (t, c) in enumerate(tokens)),
-                         staff(port, staff_tokens, ready, admitted_at, admits, until, stats, time.monotonic() + ramp),
-                         *(dashboard(port, staff_tokens[i % len(staff_tokens)], until, stats) for i in range(dashboards)))
-    stats["elapsed"] = time.monotonic() - started
-    return stats
+def load_average() -> float:
+    return float(Path("/proc/loadavg").read_text().split()[0])
+
+
+def wait_for_quiet(limit: float, patience: float) -> float:
+    """Other work on the same two cores shows up in every figure: wait for the 1-minute load to drop."""
+    deadline = time.monotonic() + patience
+    while (load := load_average()) >= limit and time.monotonic() < deadline:
+        print(f"load average {load:.2f} >= {limit}: waiting 30 s", file=sys.stderr)
+        time.sleep(30)
+    return load
+
+
+class ConnectionCount(threading.Thread):
+    """PostgreSQL only: the most connections to the benchmark's database at once, sampled every second."""
+
+    def __init__(self, url: str):
+        super().__init__(daemon=True)
+        from sqlalchemy import create_engine
+
+        self.engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+        self.peak = 0
+        self.max_connections = 0
+        self.stopped = threading.Event()
+
+    def run(self):
+        from sqlalchemy import text
+
+        with self.engine.connect() as conn:
+            self.max_connections = int(conn.execute(text("SHOW max_connections")).scalar())
+            while not self.stopped.wait(1.0):
+                others = conn.execute(text("SELECT count(*) - 1 FROM pg_stat_activity WHERE datname = current_database()"))
+                self.peak = max(self.peak, int(others.scalar()))
+                conn.rollback()
+        self.engine.dispose()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--patients", type=int, default=1000)
-    parser.add_argument("--seconds", type=int, default=240)
+    parser.add_argument("--patients", type=int, default=1000, help="patients waiting at once once the ramp is over")
     parser.add_argument("--ramp", type=float, default=120,
                         help="patients open their links evenly over this many seconds (0: all at once, 20 at a time)")
-    parser.add_argument("--admits", type=int, default=100)
+    parser.add_argument("--steady", type=float, default=300, help="seconds the full waiting room is held after the ramp")
+    parser.add_argument("--seconds", type=int, default=0, help="the whole run, if set: overrides --steady")
+    parser.add_argument("--admits", type=int, default=100, help="patients let in (and replaced by new arrivals)")
+    parser.add_argument("--admit-every", type=float, default=0, help="seconds between admits (0: evenly over the run)")
     parser.add_argument("--poll", type=float, default=3.0)
     parser.add_argument("--hold", type=int, default=20, help="STATUS_HOLD_SECONDS; 0 for plain polling")
     parser.add_argument("--dashboards", type=int, default=20,
@@ -297,21 +367,28 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=600)
     parser.add_argument("--postgres", default="", help="a PostgreSQL URL instead of SQLite")
+    parser.add_argument("--max-load", type=float, default=0,
+                        help="first wait (polling every 30 s) until the 1-minute load average is below this")
+    parser.add_argument("--max-load-wait", type=float, default=3600, help="…but no longer than this many seconds")
     args = parser.parse_args()
+    seconds = args.seconds or args.ramp + args.steady
 
     with tempfile.TemporaryDirectory() as tmp:
         port = free_port()
         base = f"http://localhost:{port}"
         db_url = args.postgres or f"sqlite:///{tmp}/bench.sqlite3"
-        tokens, staff_tokens = prepare(db_url, args.patients, base, args.dashboards)
+        everyone, staff_tokens = prepare(db_url, args.patients + args.admits, base, args.dashboards)
+        tokens, reserve = everyone[:args.patients], everyone[args.patients:]
         env = {**os.environ, "PATIENTAPP_DATABASE_URL": db_url, "PATIENTAPP_SECRET_KEY": "bench-secret-" * 4,
                "PATIENTAPP_PUBLIC_BASE_URL": base, "PATIENTAPP_ALLOW_LOCAL_ROOMS": "1", "PORT": str(port),
                "WEB_CONCURRENCY": str(args.workers), "PATIENTAPP_THREADS": str(args.threads),
                "PATIENTAPP_STATUS_POLL_SECONDS": str(int(args.poll)),
                "PATIENTAPP_STATUS_HOLD_SECONDS": str(args.hold), "PATIENTAPP_LOG_LEVEL": "WARNING"}
+        load_before = wait_for_quiet(args.max_load, args.max_load_wait) if args.max_load else load_average()
         log = open(Path(tmp) / "gunicorn.log", "w")
         server = subprocess.Popen([str(ROOT / ".venv/bin/gunicorn"), "-c", "gunicorn.conf.py", "patientapp:create_app()"],
                                   cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        connections = ConnectionCount(db_url) if args.postgres else None
         try:
             for _ in range(100):
                 try:
@@ -319,13 +396,18 @@ def main() -> None:
                     break
                 except OSError:
                     time.sleep(0.1)
-            stats = asyncio.run(run(port, tokens, staff_tokens, args.poll, args.seconds, args.admits, args.dashboards,
-                                    args.ramp))
+            if connections:
+                connections.start()
+            run = asyncio.run(simulate(port, tokens, reserve, staff_tokens, args, seconds))
         except BaseException:
             log.flush()
             print((Path(tmp) / "gunicorn.log").read_text()[-3000:], file=sys.stderr)
             raise
         finally:
+            load_after = load_average()
+            if connections:
+                connections.stopped.set()
+                connections.join(timeout=5)
             server.terminate()
             server.wait(timeout=30)
             log.close()
@@ -333,38 +415,43 @@ def main() -> None:
         timeouts = server_log.count("WORKER TIMEOUT")
         problems = [line for line in server_log.splitlines() if "Error" in line or "error" in line]
 
-    lat = stats["latencies"]
-    dash = stats["dashboard_latencies"]
-    requests = len(lat) + len(stats["held"]) + len(dash)
+    ms = lambda seconds_: round(seconds_ * 1000, 1)  # noqa: E731
+    kinds = {}
+    for kind in ("open link", "waiting page", "knock", "status", "status (held)", "hand-off", "dashboard", "admit"):
+        lat = run.latencies.get(kind, [])
+        errors = sum(n for (k, _what), n in run.errors.items() if k == kind)
+        kinds[kind] = {"requests": len(lat) + errors, "per_second": round((len(lat) + errors) / run.elapsed, 1),
+                       "p50_ms": ms(pct(lat, 50)), "p99_ms": ms(pct(lat, 99)), "errors": errors}
+    requests = sum(k["requests"] for k in kinds.values())
+    handoff = run.handoff
     result = {
         "database": "postgresql" if args.postgres else "sqlite",
-        "patients": args.patients, "poll_seconds": args.poll, "seconds": round(stats["elapsed"], 1),
-        "workers": args.workers, "threads": args.threads,
-        "hold_seconds": args.hold, "dashboards": args.dashboards,
-        "requests": requests, "throughput_rps": round(requests / stats["elapsed"], 1),
-        "held_answers": len(stats["held"]), "immediate_status_answers": len(lat),
-        "status_p50_ms": round(pct(lat, 50) * 1000, 1), "status_p95_ms": round(pct(lat, 95) * 1000, 1),
-        "status_p99_ms": round(pct(lat, 99) * 1000, 1),
-        "dashboard_p50_ms": round(pct(dash, 50) * 1000, 1), "dashboard_p99_ms": round(pct(dash, 99) * 1000, 1),
-        "errors": stats["errors"], "worker_timeouts": timeouts,
-        "error_kinds": sorted({str(e): stats["error_statuses"].count(e) for e in stats["error_statuses"]}.items()),
-        "admissions": len(stats["handoff"]), "handoff_redirects": stats["handoff_redirects"],
-        "admit_to_handoff_p50_s": round(pct(stats["handoff"], 50), 2),
-        "admit_to_handoff_p95_s": round(pct(stats["handoff"], 95), 2),
-        "admit_to_handoff_max_s": round(max(stats["handoff"]), 2) if stats["handoff"] else None,
-        "ramp_seconds": args.ramp,
-        "admissions_during_ramp": len(stats["handoff_ramp"]),
-        "handoff_during_ramp_p95_s": round(pct(stats["handoff_ramp"], 95), 2),
-        "admissions_after_ramp": len(stats["handoff_steady"]),
-        "handoff_after_ramp_p95_s": round(pct(stats["handoff_steady"], 95), 2),
-        "admit_request_p95_ms": round(pct(stats["admit_latency"], 95) * 1000, 1),
-        "arrival_p50_ms": round(pct(stats["arrival"], 50) * 1000, 1),
-        "arrival_p95_ms": round(pct(stats["arrival"], 95) * 1000, 1),
+        "patients": args.patients, "ramp_seconds": args.ramp, "steady_seconds": round(seconds - args.ramp, 1),
+        "seconds": round(run.elapsed, 1), "dashboards": args.dashboards, "poll_seconds": args.poll,
+        "hold_seconds": args.hold, "workers": args.workers, "threads": args.threads,
+        "load_average_before": load_before, "load_average_after": load_after,
+        "waiting_during_steady_min": min(run.waiting_samples, default=0),
+        "waiting_during_steady_max": max(run.waiting_samples, default=0),
+        "requests": requests, "throughput_rps": round(requests / run.elapsed, 1),
+        "errors": sum(run.errors.values()),
+        "error_kinds": {f"{kind}: {what}": n for (kind, what), n in sorted(run.errors.items())},
+        "worker_timeouts": timeouts,
+        "kinds": kinds,
+        "admissions": len(handoff["all"]),
+        "handoff_p50_s": round(pct(handoff["all"], 50), 2), "handoff_p95_s": round(pct(handoff["all"], 95), 2),
+        "handoff_max_s": round(max(handoff["all"]), 2) if handoff["all"] else None,
+        "admissions_during_ramp": len(handoff["ramp"]), "handoff_during_ramp_p95_s": round(pct(handoff["ramp"], 95), 2),
+        "admissions_after_ramp": len(handoff["steady"]), "handoff_after_ramp_p95_s": round(pct(handoff["steady"], 95), 2),
     }
+    if connections:
+        result.update(pg_connections_peak=connections.peak, pg_max_connections=connections.max_connections)
     out = ROOT / "bench/results"
     out.mkdir(exist_ok=True)
     (out / f"waiting-room-{result['database']}-{args.patients}.json").write_text(json.dumps(result, indent=2))
     print(json.dumps(result, indent=2))
+    print("\n| request | requests | per second | p50 | p99 | errors |\n|---|---|---|---|---|---|")
+    for kind, k in kinds.items():
+        print(f"| {kind} | {k['requests']:,} | {k['per_second']} | {k['p50_ms']:,} ms | {k['p99_ms']:,} ms | {k['errors']} |")
     for line in problems[:10]:
         print("server:", line[:300])
 
