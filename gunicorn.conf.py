@@ -1,4 +1,5 @@
 """gunicorn settings for patientapp. Override with the environment (PORT, WEB_CONCURRENCY, …)."""
+import logging
 import os
 
 from gunicorn.glogging import Logger
@@ -18,24 +19,59 @@ keepalive = 5
 # Behind the TLS proxy: trust its X-Forwarded-* only from its address.
 forwarded_allow_ips = os.environ.get("PATIENTAPP_FORWARDED_ALLOW_IPS", "127.0.0.1")
 
-# The access log is off unless asked for; when on, it never has the request line (%(r)s)
-# or the Referer (%(f)s), which could carry a link token (R5, R50).
+# Logs are JSON, one object per line (patientapp/logs.py, R51). The error log (gunicorn's own
+# records and the app's) goes to stderr unless PATIENTAPP_ERROR_LOG names a file. The access log is
+# off unless PATIENTAPP_ACCESS_LOG is set ("-" for stdout, or a file); when on, each line has the
+# method, the path with tokens redacted, status, bytes, duration and request id: never the request
+# line, the query string, the Referer, the address or the user agent (R5, R50).
 accesslog = os.environ.get("PATIENTAPP_ACCESS_LOG") or None
+errorlog = os.environ.get("PATIENTAPP_ERROR_LOG") or "-"
+# Not used by JsonLogger below; safe should another logger class ever be set: no %(r)s, no %(f)s.
 access_log_format = '%(t)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms'
-errorlog = "-"
 
 
-class RedactingLogger(Logger):
-    """Replaces /i/<token> and /d/<signed> in the logged path with a placeholder."""
+class JsonLogger(Logger):
+    """gunicorn's logs as JSON, and the app's records (werkzeug's, SQLAlchemy's…) in its error log."""
 
-    def atoms(self, resp, req, environ, request_time):
+    def setup(self, cfg):
+        super().setup(cfg)
+        from patientapp.logs import JsonFormatter
+
+        for log in (self.error_log, self.access_log):
+            for handler in log.handlers:
+                handler.setFormatter(JsonFormatter())
+        # Every other logger propagates to the root: give it the error log's handlers (replacing
+        # those of an earlier setup, which a configuration reload runs again).
+        root = logging.getLogger()
+        for handler in list(root.handlers):
+            if getattr(handler, "_gunicorn", False):
+                root.removeHandler(handler)
+        for handler in self.error_log.handlers:
+            root.addHandler(handler)
+
+    def access(self, resp, req, environ, request_time):
+        if not self.access_log_enabled:
+            return
         from patientapp.logs import redact
 
-        atoms = super().atoms(resp, req, environ, request_time)
-        for key in ("U", "r", "f", "{raw_uri}e"):
-            if key in atoms and isinstance(atoms[key], str):
-                atoms[key] = redact(atoms[key])
-        return atoms
+        try:
+            method = str(environ.get("REQUEST_METHOD") or req.method)[:16]
+            path = redact(str(environ.get("PATH_INFO") or req.path or "-"))
+            status = _status(resp.status)
+            request_id = next((str(v) for k, v in resp.headers if k.lower() == "x-request-id"), None)
+            fields = {"method": method, "path": path, "status": status,
+                      "bytes": getattr(resp, "sent", None),
+                      "duration_ms": round(request_time.total_seconds() * 1000, 1)}
+            self.access_log.info("%s %s %s", method, path, status, extra={"http": fields, "request_id": request_id})
+        except Exception:
+            self.error("access log line failed", exc_info=True)
 
 
-logger_class = RedactingLogger
+def _status(status) -> int | None:
+    try:
+        return int(str(status).split(None, 1)[0])
+    except (TypeError, ValueError, IndexError):
+        return None
+
+
+logger_class = JsonLogger

@@ -54,7 +54,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         hops = int(app.config["PROXY_HOPS"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=0)
 
-    logs.install(app.config["LOG_LEVEL"])
+    # JSON logs, redacted, with a request id per request (R49-R51).
+    logs.init_app(app)
     # UTF-8 JSON: Arabic and Urdu text is a third of the size of \uXXXX escapes. Jinja's tojson
     # still escapes <, >, & and ' so JSON inside a page stays safe.
     app.json.ensure_ascii = False

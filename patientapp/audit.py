@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 
-from flask import g, has_request_context
 from sqlalchemy.orm import Session
 
+from .logs import current_request_id
 from .models import AuditEvent, utcnow
 
 log = logging.getLogger("patientapp.audit")
@@ -14,11 +14,11 @@ log = logging.getLogger("patientapp.audit")
 
 def record(db: Session, action: str, result: str = "ok", *, staff_id: int | None = None,
            clinic_id: int | None = None, invitation_id: int | None = None, detail: str | None = None) -> AuditEvent:
-    event = AuditEvent(at=utcnow(), request_id=g.get("request_id") if has_request_context() else None,
+    event = AuditEvent(at=utcnow(), request_id=current_request_id(),
                        staff_id=staff_id, clinic_id=clinic_id, invitation_id=invitation_id,
                        action=action, result=result, detail=(detail or None) and detail[:80])
     db.add(event)
     log.info("audit %s %s", action, result, extra={
         "audit": {"action": action, "result": result, "staff_id": staff_id, "clinic_id": clinic_id,
-                  "invitation_id": invitation_id, "detail": event.detail, "request_id": event.request_id}})
+                  "invitation_id": invitation_id, "detail": event.detail}})
     return event

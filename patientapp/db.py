@@ -19,7 +19,8 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 # Many gunicorn threads share one pool per process; a request holds a connection only briefly (held
 # status requests give theirs back while they sleep). A request that cannot get one within
 # pool_timeout gets a calm 503 (errors.py).
-POOL = {"pool_size": 10, "max_overflow": 20, "pool_timeout": 10}
+# hide_parameters: a failing statement's values (a label, a hash) never reach an exception message or a log (R50).
+POOL = {"pool_size": 10, "max_overflow": 20, "pool_timeout": 10, "hide_parameters": True}
 SQLITE_BUSY_SECONDS = 5
 _WRITER = "patientapp.sqlite_writer"
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, current_app, g, jsonify, render_template, request
+from flask import Flask, current_app, jsonify, render_template, request
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, InternalServerError, SecurityError
@@ -20,7 +20,7 @@ def _render(code: int):
     try:
         return render_template("errors/error.html", code=code), code
     except Exception:  # the error page itself must never fail: plain text is the last resort
-        log.exception("error page failed", extra={"request_id": g.get("request_id")})
+        log.exception("error page failed")
         return "Error", code
 
 
@@ -53,8 +53,7 @@ def init_app(app: Flask) -> None:
         # or its parameters, which SQLAlchemy's wrapper would add (R50).
         orig = getattr(error, "orig", None)
         reason = str(orig).splitlines()[0][:120] if orig is not None and str(orig) else type(error).__name__
-        log.warning("database unavailable on %s %s (request %s): %s", request.method, redact(request.path),
-                    g.get("request_id"), reason)
+        log.warning("database unavailable on %s %s: %s", request.method, redact(request.path), reason)
         if request.path.startswith(("/api/", "/staff/api/")):
             response = jsonify(error="busy")
         else:
@@ -65,6 +64,6 @@ def init_app(app: Flask) -> None:
     def _unexpected(error: Exception):
         if isinstance(error, HTTPException):
             return _http_error(error)
-        log.error("unhandled %s on %s %s (request %s)", type(error).__name__, request.method,
-                  redact(request.path), g.get("request_id"), exc_info=error)
+        log.error("unhandled %s on %s %s", type(error).__name__, request.method, redact(request.path),
+                  exc_info=error)
         return _render(InternalServerError.code)
