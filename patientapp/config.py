@@ -14,6 +14,8 @@ DEFAULTS: dict[str, object] = {
     "REDIS_URL": "",
     "SECRET_KEY": "",  # empty: generated once and kept in the instance folder
     "EXTRA_HOSTS": "",  # host names to answer for besides PUBLIC_BASE_URL's, comma-separated
+    # Reverse proxies in front of the app whose X-Forwarded-For/-Proto are trusted (ProxyFix, R31); 0: none.
+    "PROXY_HOPS": 0,
     "DEFAULT_TIME_ZONE": "Europe/Oslo",
     # A link keeps working until the appointment's end plus this grace (R3).
     "LINK_GRACE_MINUTES": 120,
