@@ -5,10 +5,11 @@ import os
 from gunicorn.glogging import Logger
 
 bind = os.environ.get("PATIENTAPP_BIND", f"127.0.0.1:{os.environ.get('PORT', '5000')}")
-workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+# Rate-limit counts are shared between workers only through Redis (R45): one worker without it.
+workers = int(os.environ.get("WEB_CONCURRENCY") or (2 if os.environ.get("PATIENTAPP_REDIS_URL") else 1))
 # Threads (SECURITY.md R61). A waiting patient's status request is held open until something
 # changes (patientapp/waiting_watch.py), and a held request sleeps in one of these threads: size
-# them for the patients waiting at once (2 workers x 600 hold ~1,050 of them; threads are started
+# them for the patients waiting at once (each worker's 600 hold ~525 of them; threads are started
 # only when needed). Patients beyond that fall back to polling every few seconds.
 worker_class = "gthread"
 threads = int(os.environ.get("PATIENTAPP_THREADS", "600"))
@@ -18,6 +19,15 @@ graceful_timeout = 30
 keepalive = 5
 # Behind the TLS proxy: trust its X-Forwarded-* only from its address.
 forwarded_allow_ips = os.environ.get("PATIENTAPP_FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+
+def on_starting(server):
+    """Refuse several workers with in-memory rate-limit counts (R45), whatever set the count (-w too)."""
+    from patientapp import config, limits
+
+    # A RuntimeError: gunicorn prints "Error: <why>" and exits with status 1.
+    limits.refuse_memory_with_workers(server.cfg.workers, config.from_environment())
+
 
 # Logs are JSON, one object per line (patientapp/logs.py, R51). The error log (gunicorn's own
 # records and the app's) goes to stderr unless PATIENTAPP_ERROR_LOG names a file. The access log is

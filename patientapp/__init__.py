@@ -12,7 +12,7 @@ from flask_babel import Babel
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import assets, config, db, errors, guides, i18n, logs, security, waiting_watch, workload
+from . import assets, config, db, errors, guides, i18n, limits, logs, security, waiting_watch, workload
 
 csrf = CSRFProtect()
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -102,6 +102,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         from .public.views import dev_video_room
 
         app.add_url_rule("/dev/video-room", "dev_video_room", dev_video_room)
+    # Rate limits on the exposed endpoints (R45): wraps views, so after every blueprint.
+    limits.init_app(app)
 
     from . import cli
 

@@ -11,7 +11,19 @@ DEFAULTS: dict[str, object] = {
     # request's Host header (SECURITY.md R9).
     "PUBLIC_BASE_URL": "http://localhost:5000",
     "DATABASE_URL": "",  # empty: SQLite in the instance folder
+    # Shared rate-limit counters (patientapp/limits.py); empty: memory://, one gunicorn worker only.
     "REDIS_URL": "",
+    # Rate limits (R45). Off only for tests and benchmarks that send thousands of requests from one address.
+    "RATE_LIMITS": True,
+    "RATE_LIMIT_PREFIX": "patientapp",  # one per app sharing a Redis
+    "RATE_LIMIT_LINK": "30/minute;300/hour",  # per address, /i/ and /d/ together
+    "RATE_LIMIT_KNOCK": "10/minute",  # per visit
+    "RATE_LIMIT_STATUS": "60/minute",  # per visit
+    "RATE_LIMIT_WEBAUTHN": "10/minute",  # per address, each WebAuthn endpoint
+    "RATE_LIMIT_WEBAUTHN_ACCOUNT": "50/hour",  # per staff member, the verify and registration steps together
+    "RATE_LIMIT_SMS": "20/hour",  # per staff member
+    "RATE_LIMIT_SMS_CLINIC": "200/day",
+    "RATE_LIMIT_ENROL": "5/hour",  # per address, enrolment links
     "SECRET_KEY": "",  # empty: generated once and kept in the instance folder
     "EXTRA_HOSTS": "",  # host names to answer for besides PUBLIC_BASE_URL's, comma-separated
     # Reverse proxies in front of the app whose X-Forwarded-For/-Proto are trusted (ProxyFix, R31); 0: none.

@@ -237,6 +237,15 @@ def verify_authentication(db: Session, flow: str | None, credential_json: str, r
     return staff, passkey
 
 
+def account_of_assertion(db: Session, credential_json: str) -> int | None:
+    """Whose passkey an assertion names, before any checking: for the per-account rate limit (R45)."""
+    try:
+        raw_id = base64url_to_bytes(json.loads(credential_json)["rawId"])
+    except (TypeError, ValueError, KeyError, AttributeError):
+        return None
+    return db.scalar(select(Passkey.staff_id).where(Passkey.credential_id == raw_id))
+
+
 def credential_id_hash(credential_json: str) -> str:
     """A short hash of the credential id for the audit log: identifies, reveals nothing (R23)."""
     try:

@@ -4,10 +4,8 @@ from __future__ import annotations
 import logging
 
 from flask import abort, current_app, g, jsonify, render_template, request
-from sqlalchemy import text
 
-from .. import csrf, i18n
-from ..db import get_session
+from .. import csrf, i18n, readiness
 from ..guides import SLUGS
 from . import bp
 
@@ -52,11 +50,10 @@ def healthz():
 
 @bp.get("/readyz")
 def readyz():
-    """The database answers. Says nothing else: no versions, no host names (R63)."""
-    try:
-        get_session().execute(text("SELECT 1"))
-    except Exception:
-        log.warning("readiness check: database unreachable")
+    """Database, schema and rate-limit storage ready. Says nothing else: no versions, no host names (R63)."""
+    found = readiness.problems()
+    if found:
+        log.warning("readiness check: %s", "; ".join(found))
         return jsonify(status="unavailable"), 503
     return jsonify(status="ok")
 

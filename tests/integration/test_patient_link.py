@@ -229,17 +229,21 @@ def test_links_use_the_public_base_url_not_the_host_header(client, invitations, 
 
 
 def test_invalid_links_take_similar_time(client, invitations):
+    """R4: unknown, expired and revoked links: median times within 50 ms over 50 requests each.
+
+    The three kinds take turns, so a busy moment on the machine slows them all alike.
+    """
     import statistics
     import time
 
     _, expired = invitations.create(starts_in=-timedelta(days=2))
-    _, revoked = invitations.create(state=visits.CANCELLED)
-    timings = {}
-    for name, token in (("unknown", links.new_token()), ("expired", expired), ("revoked", revoked)):
-        samples = []
-        for _ in range(30):
+    _, revoked = invitations.create(state=visits.CANCELLED)  # what staff "revoke" does
+    cases = {"unknown": links.new_token(), "expired": expired, "revoked": revoked}
+    samples = {name: [] for name in cases}
+    for _ in range(50):
+        for name, token in cases.items():
             start = time.perf_counter()
-            client.get(f"/i/{token}")
-            samples.append(time.perf_counter() - start)
-        timings[name] = statistics.median(samples)
+            assert client.get(f"/i/{token}").status_code == 410
+            samples[name].append(time.perf_counter() - start)
+    timings = {name: statistics.median(times) for name, times in samples.items()}
     assert max(timings.values()) - min(timings.values()) < 0.05, timings
