@@ -367,6 +367,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=600)
     parser.add_argument("--postgres", default="", help="a PostgreSQL URL instead of SQLite")
+    parser.add_argument("--rate-limits", action="store_true",
+                        help="keep the rate limits on (several workers need PATIENTAPP_REDIS_URL)")
     parser.add_argument("--max-load", type=float, default=0,
                         help="first wait (polling every 30 s) until the 1-minute load average is below this")
     parser.add_argument("--max-load-wait", type=float, default=3600, help="…but no longer than this many seconds")
@@ -383,7 +385,9 @@ def main() -> None:
                "PATIENTAPP_PUBLIC_BASE_URL": base, "PATIENTAPP_ALLOW_LOCAL_ROOMS": "1", "PORT": str(port),
                "WEB_CONCURRENCY": str(args.workers), "PATIENTAPP_THREADS": str(args.threads),
                "PATIENTAPP_STATUS_POLL_SECONDS": str(int(args.poll)),
-               "PATIENTAPP_STATUS_HOLD_SECONDS": str(args.hold), "PATIENTAPP_LOG_LEVEL": "WARNING"}
+               "PATIENTAPP_STATUS_HOLD_SECONDS": str(args.hold), "PATIENTAPP_LOG_LEVEL": "WARNING",
+               # Thousands of requests from one address: rate limits (R45) would answer most with 429.
+               "PATIENTAPP_RATE_LIMITS": "1" if args.rate_limits else "0"}
         load_before = wait_for_quiet(args.max_load, args.max_load_wait) if args.max_load else load_average()
         log = open(Path(tmp) / "gunicorn.log", "w")
         server = subprocess.Popen([str(ROOT / ".venv/bin/gunicorn"), "-c", "gunicorn.conf.py", "patientapp:create_app()"],
@@ -413,7 +417,9 @@ def main() -> None:
             log.close()
         server_log = (Path(tmp) / "gunicorn.log").read_text()
         timeouts = server_log.count("WORKER TIMEOUT")
-        problems = [line for line in server_log.splitlines() if "Error" in line or "error" in line]
+        # The log is JSON lines (patientapp/logs.py); anything from WARNING up, or not JSON, is worth a look.
+        problems = [line for line in server_log.splitlines()
+                    if not line.startswith("{") or any(f'"level": "{level}"' in line for level in ("WARNING", "ERROR", "CRITICAL"))]
 
     ms = lambda seconds_: round(seconds_ * 1000, 1)  # noqa: E731
     kinds = {}
