@@ -75,7 +75,6 @@ def _format(logger_name, message, *args, **kwargs):
     handler.setFormatter(JsonFormatter())
     logger = logging.getLogger(logger_name)
     logger.addHandler(handler)
-    logger.setLevel(logging.DEBUG)
     try:
         logger.warning(message, *args, **kwargs)
     finally:
