@@ -30,11 +30,14 @@ def forget() -> None:
 
 
 def current_invitation(write: bool = False) -> Invitation | None:
-    """The invitation this browser opened, if its link still works; sets its language for the page."""
+    """The invitation this browser opened, if its link still works; sets its language for the page.
+
+    `write`: the request changes it; its row stays locked until the request commits (R62).
+    """
     ref = session.get(VISIT_KEY)
     if not isinstance(ref, str):
         return None
-    invitation = visits.find_by_ref(get_session(write=write), ref)
+    invitation = visits.find_by_ref(get_session(write=write), ref, lock=write)
     if invitation is None or not window().is_open(invitation, utcnow()):
         return None
     g.invitation_language = invitation.language

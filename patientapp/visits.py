@@ -104,8 +104,14 @@ def find_by_token(session: Session, token: str) -> Invitation | None:
     return session.scalar(select(Invitation).where(Invitation.token_hash == token_hash))
 
 
-def find_by_ref(session: Session, ref: str) -> Invitation | None:
-    return session.scalar(select(Invitation).where(Invitation.ref == ref))
+def find_by_ref(session: Session, ref: str, lock: bool = False) -> Invitation | None:
+    """The invitation with this reference; with `lock`, its row is locked until the transaction ends
+    (PostgreSQL: SELECT … FOR UPDATE), so that one invitation's changes happen one after another
+    (R12, R62). SQLite needs no row lock: its writers take turns for the whole transaction."""
+    query = select(Invitation).where(Invitation.ref == ref)
+    if lock:
+        query = query.with_for_update(of=Invitation).execution_options(populate_existing=True)
+    return session.scalar(query)
 
 
 def open_invitation(invitation: Invitation, now: datetime) -> None:

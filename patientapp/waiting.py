@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from . import visits
-from .models import Invitation, Knock, Staff
+from .models import Clinic, Invitation, Knock, Staff
 
 # The version of the information and consent text the patient confirms before knocking (R14).
 CONSENT_VERSION = "2026-11"
@@ -31,6 +31,18 @@ class Refused(Exception):
         super().__init__(reason)
         self.reason = reason
         self.status = status
+
+
+def lock(db: Session, knock_: Knock, clinic: bool = False) -> None:
+    """Lock the knock's invitation (and with `clinic`, its clinic: the rooms) until the transaction
+    ends, then forget what was read before: staff actions on one invitation, and a patient's knocks and
+    hand-offs, happen one after another (R12, R62). Without it, on PostgreSQL, two admissions racing
+    both read "waiting" and both succeeded, and two knocks racing made two knocks.
+    SQLite needs no row locks: its writers take turns for the whole transaction (db.py)."""
+    if clinic:
+        db.execute(select(Clinic.id).where(Clinic.id == knock_.invitation.clinic_id).with_for_update())
+    db.execute(select(Invitation.id).where(Invitation.id == knock_.invitation_id).with_for_update())
+    db.expire_all()
 
 
 def knock_opens_at(invitation: Invitation) -> datetime:

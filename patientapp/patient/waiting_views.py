@@ -116,7 +116,7 @@ def _read_and_refresh(invitation: Invitation):
     if current is not None and (waiting.lapse_due(current, now) or waiting.heartbeat_due(current, now)):
         # Most polls only read; a lapse or a stale "last seen" makes this one write.
         begin_write(db)
-        invitation = visit_session.current_invitation()
+        invitation = visit_session.current_invitation(write=True)
         current = waiting.refresh(waiting.latest_knock(db, invitation), now)
         if current is not None and current.state in waiting.ACTIVE:
             current.last_seen_at = now

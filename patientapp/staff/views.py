@@ -75,6 +75,8 @@ def knock_action(knock_id: int, action: str):
     """Admit, deny, send a preset message or end: one audit row each (R49)."""
     db = get_session(write=True)
     knock = _own_knock(knock_id)
+    # One action at a time per invitation, and admissions one at a time per clinic (one patient per room).
+    waiting.lock(db, knock, clinic=action == "admit")
     now = utcnow()
     payload = request.get_json(silent=True) or {}
     try:
