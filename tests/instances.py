@@ -35,6 +35,14 @@ from bench.waiting_room import free_port
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "scale-out-secret-" + "s" * 32
 CONSENT = "2026-11"
+# The shared Redis, on a database number of these tests' own; every group of instances that should
+# count together gets one key prefix (`shared_limits`), so tests never see each other's counts.
+REDIS_URL = os.environ.get("PATIENTAPP_TEST_REDIS_URL", "redis://127.0.0.1:6379/11")
+
+
+def shared_limits(redis_url: str = REDIS_URL) -> dict:
+    """Environment for instances that keep their rate-limit counts together in one Redis."""
+    return {"PATIENTAPP_REDIS_URL": redis_url, "PATIENTAPP_RATE_LIMIT_PREFIX": "test-" + secrets.token_hex(6)}
 
 
 # -- app instances --------------------------------------------------------------------------------
@@ -57,6 +65,7 @@ class Instance:
             "PATIENTAPP_THREADS": str(threads),
             "PORT": str(self.port),
             "WEB_CONCURRENCY": str(workers),
+            **shared_limits(),
             **(env or {}),
         }
         self.process: subprocess.Popen | None = None

@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from patientapp.demo import enrol_staff
 from patientapp.models import Clinic, Knock, utcnow
-from tests.instances import Browser, Instance, Patient, SoftPasskey, admin_staff, sign_in
+from tests.instances import Browser, Instance, Patient, SoftPasskey, admin_staff, shared_limits, sign_in
 
 PUBLIC = "http://localhost:8443"  # the address behind which a load balancer would put both instances
 
@@ -26,8 +26,9 @@ PUBLIC = "http://localhost:8443"  # the address behind which a load balancer wou
 def two_instances(backend, database_url, app, tmp_path):
     if backend != "postgresql":
         pytest.skip("more than one app host needs PostgreSQL (R62)")
-    a = Instance(database_url, tmp_path, name="a", public_base_url=PUBLIC)
-    b = Instance(database_url, tmp_path, name="b", public_base_url=PUBLIC)
+    limits = shared_limits()  # one Redis and one key prefix: both instances count together
+    a = Instance(database_url, tmp_path, name="a", public_base_url=PUBLIC, env=limits)
+    b = Instance(database_url, tmp_path, name="b", public_base_url=PUBLIC, env=limits)
     try:
         a.launch(), b.launch()  # both boot at once
         a.wait_until_serving(), b.wait_until_serving()
