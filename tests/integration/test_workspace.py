@@ -397,3 +397,9 @@ def test_dashboard_always_shows_the_emergency_routine(sign_in, app):
     assert "If the video fails" in html and 'href="/staff/emergency"' in html
     doc = Path(app.root_path).parent / "docs/emergency.md"
     assert doc.is_file() and len(doc.read_text()) > 500 and "TODO" not in doc.read_text()
+
+
+def test_dashboard_reminds_staff_to_identify_the_patient(sign_in):
+    """R13: the knock list shows only the staff's label, so staff must identify the patient on camera."""
+    html = sign_in().get("/staff/?lang=en").get_data(as_text=True)
+    assert 'class="pa-identify"' in html and "identify the patient" in html
