@@ -129,11 +129,15 @@ class WerkzeugRequestFilter(logging.Filter):
 
     _REQUEST_LINE = re.compile(r"(?P<method>[A-Z]+) (?P<path>[^ ?]*)(?:\?\S*)? HTTP/[\d.]+")
     _ANSI = re.compile(r"\x1b\[[\d;]*m")
+    _ADDRESS_AND_DATE = re.compile(r"\S+ - - \[[^\]]*\] ")
 
     def filter(self, record: logging.LogRecord) -> bool:
-        # werkzeug logs '<address> - - [<date>] "%s" %s %s' with (request line, status, size).
+        # werkzeug logs '<address> - - [<date>] "%s" %s %s' with (request line, status, size), and
+        # its errors with the same prefix: never the address, and our own time field is enough.
+        if isinstance(record.msg, str) and self._ADDRESS_AND_DATE.match(record.msg):
+            record.msg = self._ADDRESS_AND_DATE.sub("", record.msg, count=1)
         args = record.args if isinstance(record.args, tuple) else ()
-        if len(args) == 3 and isinstance(args[0], str) and str(record.msg).endswith('"%s" %s %s'):
+        if len(args) == 3 and isinstance(args[0], str) and record.msg == '"%s" %s %s':
             line = self._REQUEST_LINE.fullmatch(self._ANSI.sub("", args[0]))
             method, path = (line["method"], redact(line["path"])) if line else ("-", "-")
             status, size = _int(args[1]), _int(args[2])
@@ -156,6 +160,7 @@ def _message(record: logging.LogRecord) -> str:
         return str(record.msg)
 
 
+_TERMINAL_COLOURS = re.compile(r"\x1b\[[\d;]*m")  # werkzeug colours its banner for terminals
 # The attributes every LogRecord has; anything else on a record came from `extra=`.
 _STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime", "taskName"}
 
@@ -169,7 +174,7 @@ class JsonFormatter(logging.Formatter):
             "time": datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="milliseconds"),
             "level": record.levelname,
             "logger": record.name,
-            "message": redact(_message(record)),
+            "message": redact(_TERMINAL_COLOURS.sub("", _message(record))),
         }
         request_id = getattr(record, "request_id", None) or current_request_id()
         if request_id:

@@ -209,8 +209,13 @@ def test_werkzeug_request_lines_become_fields():
     assert logs.WerkzeugRequestFilter().filter(record)
     entry = json.loads(JsonFormatter().format(record))
     assert entry["message"] == "GET /i/<redacted> 303"
+    banner = logging.LogRecord("werkzeug", logging.INFO, __file__, 1, "\x1b[33mPress CTRL+C to quit\x1b[0m", (), None)
+    assert json.loads(JsonFormatter().format(banner))["message"] == "Press CTRL+C to quit"
     assert entry["http"] == {"method": "GET", "path": "/i/<redacted>", "status": 303, "bytes": None}
     assert "127.0.0.1" not in json.dumps(entry)
+    error = logging.LogRecord("werkzeug", logging.ERROR, __file__, 1, "10.1.2.3 - - [01/Jan/2030 10:00:00] code %d, message %s",
+                              (400, "Bad request syntax"), None)
+    assert logs.WerkzeugRequestFilter().filter(error) and error.getMessage() == "code 400, message Bad request syntax"
 
 
 def test_thread_crashes_are_json(capsys):
