@@ -368,7 +368,10 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=600)
     parser.add_argument("--postgres", default="", help="a PostgreSQL URL instead of SQLite")
     parser.add_argument("--rate-limits", action="store_true",
-                        help="keep the rate limits on (several workers need PATIENTAPP_REDIS_URL)")
+                        help="keep the rate limits on, counted in --redis (the per-address link limit raised: "
+                             "every patient here shares 127.0.0.1)")
+    parser.add_argument("--redis", default=os.environ.get("PATIENTAPP_REDIS_URL") or "redis://127.0.0.1:6379/0",
+                        help="Redis for the rate-limit counts, shared by the workers as in production")
     parser.add_argument("--max-load", type=float, default=0,
                         help="first wait (polling every 30 s) until the 1-minute load average is below this")
     parser.add_argument("--max-load-wait", type=float, default=3600, help="…but no longer than this many seconds")
@@ -387,7 +390,10 @@ def main() -> None:
                "PATIENTAPP_STATUS_POLL_SECONDS": str(int(args.poll)),
                "PATIENTAPP_STATUS_HOLD_SECONDS": str(args.hold), "PATIENTAPP_LOG_LEVEL": "WARNING",
                # Thousands of requests from one address: rate limits (R45) would answer most with 429.
-               "PATIENTAPP_RATE_LIMITS": "1" if args.rate_limits else "0"}
+               "PATIENTAPP_RATE_LIMITS": "1" if args.rate_limits else "0",
+               "PATIENTAPP_REDIS_URL": args.redis, "PATIENTAPP_RATE_LIMIT_PREFIX": f"bench-{port}",
+               # With limits on, only the per-address ones are out of reach; per visit they stay as deployed.
+               "PATIENTAPP_RATE_LIMIT_LINK": "1000000/minute", "PATIENTAPP_RATE_LIMIT_ENROL": "1000000/minute"}
         load_before = wait_for_quiet(args.max_load, args.max_load_wait) if args.max_load else load_average()
         log = open(Path(tmp) / "gunicorn.log", "w")
         server = subprocess.Popen([str(ROOT / ".venv/bin/gunicorn"), "-c", "gunicorn.conf.py", "patientapp:create_app()"],
