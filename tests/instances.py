@@ -104,14 +104,39 @@ class Instance:
             return set()
         return {int(pid) for pid in children.split()}
 
+    def connections(self) -> dict[int, int]:
+        """Open client connections per worker: which worker is holding whose requests."""
+        ours = set()
+        for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+            try:
+                lines = Path(table).read_text().splitlines()[1:]
+            except OSError:
+                continue
+            for line in lines:
+                fields = line.split()
+                if fields[3] == "01" and int(fields[1].rsplit(":", 1)[1], 16) == self.port:  # established
+                    ours.add(fields[9])
+        counts = {}
+        for pid in self.workers():
+            count = 0
+            try:
+                for fd in os.listdir(f"/proc/{pid}/fd"):
+                    link = os.readlink(f"/proc/{pid}/fd/{fd}")
+                    count += link.startswith("socket:[") and link[8:-1] in ours
+            except OSError:
+                pass
+            counts[pid] = count
+        return counts
+
     def log(self) -> str:
         if self._log is not None:
             self._log.flush()
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
-    def stop(self) -> None:
+    def stop(self, graceful: bool = False) -> None:
+        """Stop gunicorn: at once (SIGQUIT), or letting requests in flight finish (SIGTERM)."""
         if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
+            self.process.send_signal(signal.SIGTERM if graceful else signal.SIGQUIT)
             try:
                 self.process.wait(timeout=20)
             except subprocess.TimeoutExpired:
