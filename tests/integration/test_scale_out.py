@@ -2,7 +2,8 @@
 
 A patient knocks through instance A; staff, signed in with a passkey on instance B, see the knock on
 B's dashboard and let the patient in through B; the patient's held status request on A wakes and
-gets the hand-off, and the hand-off works. Cookies signed by one instance work on the other.
+gets the hand-off, and the hand-off works. Cookies signed by one instance work on the other, and a
+rate limit counted on one applies on the other (the counts are in Redis).
 """
 from __future__ import annotations
 
@@ -26,7 +27,9 @@ PUBLIC = "http://localhost:8443"  # the address behind which a load balancer wou
 def two_instances(backend, database_url, app, tmp_path):
     if backend != "postgresql":
         pytest.skip("more than one app host needs PostgreSQL (R62)")
-    limits = shared_limits()  # one Redis and one key prefix: both instances count together
+    # One Redis and one key prefix: both instances count together. Six link openings a minute per
+    # address, so that counting on both can be shown in a few requests.
+    limits = {**shared_limits(), "PATIENTAPP_RATE_LIMIT_LINK": "6/minute"}
     a = Instance(database_url, tmp_path, name="a", public_base_url=PUBLIC, env=limits)
     b = Instance(database_url, tmp_path, name="b", public_base_url=PUBLIC, env=limits)
     try:
@@ -117,3 +120,13 @@ def test_knock_on_a_admit_on_b(two_instances, app, db):
     db.rollback()
     knocks = db.scalars(select(Knock)).all()
     assert [(k.id, k.state, k.handoff_used_at is not None) for k in knocks] == [(knock_id, "admitted", True)]
+
+
+def test_rate_limits_count_across_instances(two_instances):
+    a, b = two_instances
+    guess = "/i/" + "x" * 43  # a link that does not work: still counted against the address (R45)
+    assert [Browser(a).get(guess).status for _ in range(3)] == [410] * 3
+    assert [Browser(b).get(guess).status for _ in range(3)] == [410] * 3
+    refused = Browser(b).get(guess)
+    assert refused.status == 429 and int(refused.headers["retry-after"]) > 0
+    assert Browser(a).get(guess).status == 429
