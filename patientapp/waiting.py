@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from . import visits
 from .models import Clinic, Invitation, Knock, Staff
@@ -59,7 +59,9 @@ def latest_knocks(db: Session, invitation_ids: list[int]) -> dict[int, Knock]:
         return {}
     newest = (select(func.max(Knock.id)).where(Knock.invitation_id.in_(invitation_ids))
               .group_by(Knock.invitation_id).scalar_subquery())
-    return {knock.invitation_id: knock for knock in db.scalars(select(Knock).where(Knock.id.in_(newest)))}
+    # The caller has loaded these invitations: they are not joined in again (with their clinic's rooms).
+    knocks = select(Knock).where(Knock.id.in_(newest)).options(lazyload(Knock.invitation))
+    return {knock.invitation_id: knock for knock in db.scalars(knocks)}
 
 
 # "Last seen" is kept to within this: staff see a stale patient after 20 s, and polls stay cheap.
