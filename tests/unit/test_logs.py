@@ -1,4 +1,5 @@
 """JSON logs, request ids and redaction (R49–R51), without the app."""
+import contextvars
 import io
 import json
 import logging
@@ -70,6 +71,13 @@ def test_filter_rewrites_formatted_records():
 
 
 def _format(logger_name, message, *args, **kwargs):
+    # A fresh context: outside any request. (The test client does not close the responses it returns,
+    # so a request id set by an earlier test's request may still be in this thread's context; gunicorn
+    # and werkzeug's server always close them.)
+    return contextvars.Context().run(_format_now, logger_name, message, *args, **kwargs)
+
+
+def _format_now(logger_name, message, *args, **kwargs):
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
     handler.setFormatter(JsonFormatter())
