@@ -23,7 +23,7 @@ from webauthn import (
     verify_registration_response,
 )
 from webauthn.helpers import base64url_to_bytes, bytes_to_base64url
-from webauthn.helpers.exceptions import InvalidAuthenticationResponse, InvalidRegistrationResponse
+from webauthn.helpers.exceptions import InvalidAuthenticationResponse, WebAuthnException
 from webauthn.helpers.structs import (
     AttestationConveyancePreference,
     AuthenticatorSelectionCriteria,
@@ -144,7 +144,7 @@ def _client_data(credential: dict) -> dict:
 def _parse(credential_json: str) -> dict:
     try:
         credential = json.loads(credential_json)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, RecursionError):  # RecursionError: JSON nested thousands deep
         raise AuthError("malformed") from None
     if not isinstance(credential, dict) or not isinstance(credential.get("response"), dict):
         raise AuthError("malformed")
@@ -182,7 +182,8 @@ def verify_registration(db: Session, staff: Staff, flow: str | None, credential_
         verified = verify_registration_response(
             credential=credential, expected_challenge=challenge.challenge, expected_rp_id=rp.id,
             expected_origin=rp.origin, require_user_verification=True)
-    except (InvalidRegistrationResponse, ValueError, KeyError, TypeError):
+    except (WebAuthnException, ValueError, KeyError, TypeError):
+        # WebAuthnException: py_webauthn's own parse errors too (a credential without an id, bad CBOR…).
         raise AuthError("invalid-registration") from None
     transports = credential.get("response", {}).get("transports") or []
     passkey = Passkey(staff=staff, credential_id=verified.credential_id, public_key=verified.credential_public_key,
@@ -230,7 +231,7 @@ def verify_authentication(db: Session, flow: str | None, credential_json: str, r
     except InvalidAuthenticationResponse as error:
         # A counter that did not grow means the key may have been copied (R19).
         raise AuthError("sign-count" if "sign count" in str(error).lower() else "invalid-assertion") from None
-    except (ValueError, KeyError, TypeError):
+    except (WebAuthnException, ValueError, KeyError, TypeError):
         raise AuthError("invalid-assertion") from None
     passkey.sign_count = verified.new_sign_count
     passkey.last_used_at = now
@@ -241,7 +242,7 @@ def account_of_assertion(db: Session, credential_json: str) -> int | None:
     """Whose passkey an assertion names, before any checking: for the per-account rate limit (R45)."""
     try:
         raw_id = base64url_to_bytes(json.loads(credential_json)["rawId"])
-    except (TypeError, ValueError, KeyError, AttributeError):
+    except (TypeError, ValueError, KeyError, AttributeError, RecursionError):
         return None
     return db.scalar(select(Passkey.staff_id).where(Passkey.credential_id == raw_id))
 
@@ -250,7 +251,7 @@ def credential_id_hash(credential_json: str) -> str:
     """A short hash of the credential id for the audit log: identifies, reveals nothing (R23)."""
     try:
         raw = json.loads(credential_json).get("rawId", "")
-    except (TypeError, ValueError, AttributeError):
+    except (TypeError, ValueError, AttributeError, RecursionError):
         return "-"
     return hashlib.sha256(str(raw).encode()).hexdigest()[:16] if raw else "-"
 
