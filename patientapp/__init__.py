@@ -7,6 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from flask import Flask, g, request, url_for
+from flask.json.provider import DefaultJSONProvider
 from markupsafe import Markup
 from flask_babel import Babel
 from flask_wtf.csrf import CSRFProtect
@@ -58,6 +59,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     logs.init_app(app)
     # UTF-8 JSON: Arabic and Urdu text is a third of the size of \uXXXX escapes. Jinja's tojson
     # still escapes <, >, & and ' so JSON inside a page stays safe.
+    app.json = BoundedJSONProvider(app)
     app.json.ensure_ascii = False
 
     # A few requests at work at once; the others wait asleep (before every other hook).
@@ -109,6 +111,17 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     cli.init_app(app)
     return app
+
+
+class BoundedJSONProvider(DefaultJSONProvider):
+    """JSON nested deeper than the parser can recurse is bad input like any other: get_json() then
+    answers 400 (or None when silent), not a RecursionError's 500."""
+
+    def loads(self, s, **kwargs):
+        try:
+            return super().loads(s, **kwargs)
+        except RecursionError:
+            raise ValueError("JSON nested too deeply") from None
 
 
 def _hold_capacity(settings) -> int:

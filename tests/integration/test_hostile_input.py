@@ -483,3 +483,21 @@ def test_a_registration_credential_without_an_id_is_refused_not_a_500(world):
                                    "message": "Sign-in did not work. Try again, or ask your administrator."}
     assert changed_tables(before, snapshot(world.app)) == {"webauthn_challenges", "audit_events"}
 
+
+DEEP = b"[" * 30_000 + b"]" * 30_000
+
+
+@pytest.mark.parametrize("who, path", [("patient", "/api/visit/check"), ("patient", "/api/visit/knock"),
+                                       ("anyone", "/csp-report"), ("admin", "/staff/api/knocks/{knock}/message"),
+                                       ("admin", "/staff/webauthn/register/verify"),
+                                       ("anyone", "/staff/webauthn/login/verify")])
+def test_json_nested_too_deep_is_bad_input(world, who, path):
+    """Python's parser gives up with a RecursionError, which was a 500 (found by Hypothesis)."""
+    world.ensure()
+    client, token = world.client_for(who)
+    before = snapshot(world.app)
+    response = client.post(path.format(**world.ids), data=DEEP, content_type="application/json",
+                           headers={"X-CSRFToken": token})
+    assert response.status_code in (204, 400, 410), response.status_code
+    assert changed_tables(before, snapshot(world.app)) <= {"audit_events"}
+
