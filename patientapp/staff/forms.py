@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import re
 
+from flask import request
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (BooleanField, DateField, EmailField, IntegerField, SelectChoice, SelectField, StringField,
                      TextAreaField, TimeField)
+from werkzeug.datastructures import MultiDict
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
 from .. import embedding, i18n, waiting
@@ -21,7 +23,22 @@ def no_national_id(form, field):
         raise ValidationError(_l("Do not write a national ID number. Use initials or a reference."))
 
 
-class InvitationForm(FlaskForm):
+class Form(FlaskForm):
+    """The workspace's forms read HTML form posts only.
+
+    Flask-WTF would also take a JSON body as the form's data, and JSON's null, numbers, lists and
+    objects are not the strings WTForms' fields expect (a 500). The workspace never posts its forms as
+    JSON, so such a body is treated as no data: the form is refused with its usual messages.
+    """
+
+    class Meta(FlaskForm.Meta):
+        def wrap_formdata(self, form, formdata):
+            if request.is_json and not isinstance(formdata, MultiDict) and formdata is not None:
+                return request.form or None
+            return super().wrap_formdata(form, formdata)
+
+
+class InvitationForm(Form):
     date = DateField(_l("Date"), validators=[InputRequired(_l("Choose a date."))])
     time = TimeField(_l("Start time"), validators=[InputRequired(_l("Choose a start time."))])
     duration = IntegerField(_l("Duration in minutes"), default=30, validators=[
@@ -33,18 +50,18 @@ class InvitationForm(FlaskForm):
     room = SelectField(_l("Video room"), choices=[], validate_choice=True)
 
 
-class SmsForm(FlaskForm):
+class SmsForm(Form):
     phone = StringField(_l("The patient's mobile number"), validators=[InputRequired(_l("Write a phone number."))])
     token = StringField(validators=[InputRequired(), Length(max=100)])
 
 
-class LinkForm(FlaskForm):
+class LinkForm(Form):
     """Carries the link token from the result page back, for the letter (the server keeps no token)."""
 
     token = StringField(validators=[InputRequired(), Length(max=100)])
 
 
-class StaffForm(FlaskForm):
+class StaffForm(Form):
     # A plain pattern, not wtforms' Email(): that needs the email_validator package, and a staff login
     # only has to look like an address (it is never mailed by this app).
     email = EmailField(_l("E-mail"), validators=[
@@ -55,7 +72,7 @@ class StaffForm(FlaskForm):
     language = SelectField(_l("Language"), choices=LANGUAGE_CHOICES, default="nb")
 
 
-class RoomForm(FlaskForm):
+class RoomForm(Form):
     provider = SelectField(_l("Video service"), choices=[
         SelectChoice("pexip", "Join i helsenett (Pexip)"), SelectChoice("whereby", "Whereby"),
         SelectChoice("template", _l("Other (URL template)"))])
@@ -71,11 +88,11 @@ class RoomForm(FlaskForm):
     template = StringField(_l("URL template"), validators=[Optional(), Length(max=500)])
 
 
-class MessageForm(FlaskForm):
+class MessageForm(Form):
     message = SelectField(choices=[SelectChoice(key) for key in waiting.MESSAGES])
 
 
-class OriginForm(FlaskForm):
+class OriginForm(Form):
     """A website that may show the embedded guides; checked in full by embedding.normalise_origin."""
 
     origin = StringField(_l("Website address"), validators=[
@@ -83,6 +100,6 @@ class OriginForm(FlaskForm):
         Length(max=embedding.MAX_ORIGIN_LENGTH, message=_l("The address is too long."))])
 
 
-class SectionForm(FlaskForm):
+class SectionForm(Form):
     text = TextAreaField(_l("Text"), validators=[
         Length(max=embedding.MAX_SECTION_CHARS, message=_l("The text is too long. Shorten it."))])

@@ -78,7 +78,9 @@ def knock_action(knock_id: int, action: str):
     # One action at a time per invitation, and admissions one at a time per clinic (one patient per room).
     waiting.lock(db, knock, clinic=action == "admit")
     now = utcnow()
-    payload = request.get_json(silent=True) or {}
+    payload = request.get_json(silent=True)
+    if not isinstance(payload, dict):  # a list, a string or a number is no options at all
+        payload = {}
     try:
         if action == "admit":
             waiting.admit(db, knock, g.staff, now, override=payload.get("override") is True)

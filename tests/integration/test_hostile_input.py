@@ -501,3 +501,24 @@ def test_json_nested_too_deep_is_bad_input(world, who, path):
     assert response.status_code in (204, 400, 410), response.status_code
     assert changed_tables(before, snapshot(world.app)) <= {"audit_events"}
 
+
+@pytest.mark.parametrize("body", [{"date": None, "time": "10:00", "duration": "30", "language": "nb", "room": "room-1"},
+                                  {"date": "2030-01-15", "time": "10:00", "duration": 30, "language": "nb",
+                                   "label": {"a": 1}, "room": "room-1"}, [1, 2]])
+def test_a_workspace_form_posted_as_json_is_refused(world, body):
+    """Flask-WTF took a JSON body as form data, and null or an object in it was a 500 (found by Hypothesis)."""
+    world.ensure()
+    staff, token = world.client_for("admin")
+    before = snapshot(world.app)
+    response = staff.post("/staff/invitations/new?lang=en", json=body, headers={"X-CSRFToken": token})
+    assert response.status_code == 422
+    assert "Choose a date." in response.get_data(as_text=True)
+    assert changed_tables(before, snapshot(world.app)) == set()
+
+
+def test_a_knock_action_with_a_list_for_options_is_no_options(world):
+    world.ensure()
+    staff, token = world.client_for("admin")
+    response = staff.post(f"/staff/api/knocks/{world.ids['knock']}/message", json=["late-5"],
+                          headers={"X-CSRFToken": token})
+    assert response.status_code == 400 and response.get_json()["error"] == "message"
