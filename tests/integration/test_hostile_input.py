@@ -223,6 +223,15 @@ GET_FORMS = {"/staff/invitations/new", "/staff/invitations/<int:invitation_id>/e
              "/staff/team", "/staff/website/sections/<lang>", "/visit/withdraw"}
 
 
+def test_every_endpoint_is_covered(app):
+    covered = {(e.rule, e.method) for e in ENDPOINTS}
+    missing = []
+    for rule in app.url_map.iter_rules():
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            if (rule.rule, method) in covered or (method == "GET" and rule.rule in NO_INPUT | GET_FORMS):
+                continue
+            missing.append(f"{method} {rule.rule}")
+    assert not missing, "routes without hostile-input coverage: " + ", ".join(missing)
 
 
 # --- the world: a clinic, an administrator, a colleague, two patients ---------------------------
@@ -460,12 +469,39 @@ def _id(endpoint: Endpoint) -> str:
     return repr(endpoint)
 
 
+@settings(settings.get_profile("hostile"))
+@pytest.mark.parametrize("endpoint", ENDPOINTS, ids=_id)
+@given(data=st.data())
+def test_hostile_input(world, endpoint, data):
+    check(world, endpoint, data.draw(hostile_request(endpoint)))
+
 
 PATH_ROUTES = ["/guide/{}", "/i/{}", "/d/{}", "/manifest-{}.webmanifest", "/offline/{}", "/sw-{}.js",
                "/staff/enrol/{}", "/embed/{}/", "/embed/test/{}/", "/embed/test/nb/guide/{}",
                "/staff/website/sections/{}", "/staff/invitations/{}", "/static/{}"]
 
 
+@settings(settings.get_profile("hostile"), max_examples=60)
+@given(data=st.data())
+def test_hostile_paths(world, data):
+    """Hostile path segments on the routes that read only their path; GET, so nothing may change."""
+    world.ensure()
+    route = data.draw(st.sampled_from(PATH_ROUTES))
+    segment = quote(data.draw(hostile_text).encode("utf-8", "surrogatepass"), safe="")
+    who = data.draw(st.sampled_from(["admin", "patient", "anyone"]))
+    client, _token = world.client_for(who)
+    before = snapshot(world.app)
+    response = client.get(route.format(segment or "%00"))
+    body = response.get_data().decode("utf-8", "replace")
+    assert response.status_code < 500, (route, segment, response.status_code)
+    assert not LEAKS.search(body), body[:500]
+    changed = changed_tables(before, snapshot(world.app))
+    if response.status_code >= 400:
+        assert not changed, changed
+    else:
+        # Opening a link marks the invitation opened; nothing else is written by a GET.
+        assert changed <= {"invitations"}, changed
+        world.dirty = True
 
 
 # --- what the hostile runs found, as plain regression tests ---------------------------------------
