@@ -50,7 +50,9 @@ def knock_opens_at(invitation: Invitation) -> datetime:
 
 
 def latest_knock(db: Session, invitation: Invitation) -> Knock | None:
-    return db.scalar(select(Knock).where(Knock.invitation_id == invitation.id).order_by(Knock.id.desc()).limit(1))
+    # The invitation is at hand: not joined in again (with its clinic's rooms, a JSON document).
+    return db.scalar(select(Knock).where(Knock.invitation_id == invitation.id).options(lazyload(Knock.invitation))
+                     .order_by(Knock.id.desc()).limit(1))
 
 
 def latest_knocks(db: Session, invitation_ids: list[int]) -> dict[int, Knock]:

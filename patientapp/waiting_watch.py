@@ -58,6 +58,15 @@ def signatures(conn: Connection, invitation_ids: Iterable[int]) -> dict[int, Sig
     return {row[0]: tuple(row[1:]) for row in conn.execute(query)}
 
 
+def signature_of(invitation: Invitation, knock: Knock | None) -> Signature:
+    """The same signature as `signatures` gives, from an invitation and its latest knock already loaded
+    (a waiting patient's status request has read both: it need not ask the database a third time)."""
+    if knock is None:
+        return (invitation.state, invitation.starts_at, invitation.ends_at, None, None, None, None)
+    return (invitation.state, invitation.starts_at, invitation.ends_at,
+            knock.id, knock.state, knock.message, knock.lapses_at)
+
+
 def version_of(signature: Signature | None) -> str:
     """A short opaque version the page sends back; it reveals nothing (it is a hash)."""
     return hashlib.sha256(repr(signature).encode()).hexdigest()[:16]

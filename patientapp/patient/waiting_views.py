@@ -111,8 +111,8 @@ def _read_and_refresh(invitation: Invitation):
     """The latest knock, lapsed if its time is up, with the signature the page's version comes from."""
     now = utcnow()
     db = get_session()
-    signature = waiting_watch.signatures(db.connection(), [invitation.id]).get(invitation.id)
     current = waiting.latest_knock(db, invitation)
+    signature = waiting_watch.signature_of(invitation, current)
     if current is not None and (waiting.lapse_due(current, now) or waiting.heartbeat_due(current, now)):
         # Most polls only read; a lapse or a stale "last seen" makes this one write.
         begin_write(db)
@@ -121,7 +121,7 @@ def _read_and_refresh(invitation: Invitation):
         if current is not None and current.state in waiting.ACTIVE:
             current.last_seen_at = now
         db.commit()
-        signature = waiting_watch.signatures(db.connection(), [invitation.id]).get(invitation.id)
+        signature = waiting_watch.signature_of(invitation, current)
     return current, signature
 
 

@@ -206,3 +206,23 @@ def test_signatures_of_many_invitations_in_one_query(app, invitations, clinic, d
     assert set(found) == {i.id for i in made}  # a vanished invitation has no signature: a change
     assert all(sig[3] is None for sig in found.values())  # no knock yet
     assert len({waiting_watch.version_of(None), waiting_watch.version_of(found[made[0].id])}) == 2
+
+
+def test_a_status_request_computes_the_watchers_signature_from_what_it_read(app, sign_in, invitations, clinic, db):  # noqa: F811
+    """The request's baseline comes from the rows it loaded, the watcher's from its own query: they
+    must agree, or every held request would wake at once (or, worse, never)."""
+    from patientapp.models import Invitation
+
+    unknocked = invitations.create(starts_in=timedelta(minutes=10))[0]
+    invitation, _patient, knock_id = _knock(app, invitations, clinic, db)
+    staff = sign_in()
+    assert staff.api(f"/staff/api/knocks/{knock_id}/message", {"message": "late-5"}).status_code == 200
+    engine = app.extensions["patientapp.db"].engine
+    with engine.connect() as conn:
+        expected = waiting_watch.signatures(conn, [unknocked.id, invitation.id])
+    with app.app_context(), app.extensions["patientapp.db"].sessions() as session:
+        for invitation_id in (unknocked.id, invitation.id):
+            loaded = session.get(Invitation, invitation_id)
+            knock = waiting.latest_knock(session, loaded)
+            assert waiting_watch.signature_of(loaded, knock) == expected[invitation_id]
+    assert expected[invitation.id][3:6] == (knock_id, "waiting", "late-5")
