@@ -261,6 +261,35 @@ class Patient(Browser):
         return answer
 
 
+class WaitingPage(threading.Thread):
+    """A patient's page asking for news over and over, as waiting-room.js does: after an error it
+    waits a moment and asks again, with the same knock (R60)."""
+
+    def __init__(self, patient: Patient, timeout: float = 15):
+        super().__init__(daemon=True)
+        self.patient = patient
+        self.timeout = timeout  # longer than the server holds a request
+        self.answers: list[tuple[float, int, dict | None]] = []  # (when, status, body)
+        self.stop = threading.Event()
+
+    def run(self):
+        while not self.stop.is_set():
+            try:
+                answer = self.patient.status(timeout=self.timeout)
+                self.answers.append((time.monotonic(), answer.status, answer.json() if answer.status == 200 else None))
+                if answer.status != 200:
+                    time.sleep(0.3)
+            except OSError as error:  # the connection was cut: ask again
+                self.answers.append((time.monotonic(), 0, {"error": type(error).__name__}))
+                time.sleep(0.3)
+
+    def ok_after(self, moment: float) -> list[dict]:
+        return [body for at, status, body in self.answers if at > moment and status == 200]
+
+    def failed_after(self, moment: float) -> bool:
+        return any(at > moment and status != 200 for at, status, _body in self.answers)
+
+
 def admin_staff(browser: Browser, passkey: "SoftPasskey", enrolment_link: str, name: str = "Work PC") -> Answer:
     """Follow an enrolment link and create a passkey, as the enrolment page's script does."""
     path = "/" + enrolment_link.split("/", 3)[3]
@@ -395,7 +424,7 @@ class TcpProxy:
                     if not data:
                         return
                     (server if sock is client else client).sendall(data)
-        except OSError:
+        except (OSError, ValueError):  # cut meanwhile: the sockets are closed
             return
         finally:
             self._drop(pair)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import signal
-import threading
 import time
 from datetime import timedelta
 
@@ -19,7 +18,7 @@ from sqlalchemy import select
 
 from patientapp import staff_auth
 from patientapp.models import Knock, Staff, utcnow
-from tests.instances import Browser, Instance, Patient, RedisServer, TcpProxy, shared_limits
+from tests.instances import Browser, Instance, Patient, RedisServer, TcpProxy, WaitingPage, shared_limits
 
 PUBLIC = "http://localhost:8443"
 
@@ -39,34 +38,6 @@ def _waiting_patients(instance, invitations, count):
         assert patient.knock().status == 201
         patients.append(patient)
     return patients
-
-
-class WaitingPage(threading.Thread):
-    """A patient's page asking for news over and over, as waiting-room.js does: after an error it
-    waits a moment and asks again, with the same knock (R60)."""
-
-    def __init__(self, patient: Patient):
-        super().__init__(daemon=True)
-        self.patient = patient
-        self.answers: list[tuple[float, int, dict | None]] = []  # (when, status, body)
-        self.stop = threading.Event()
-
-    def run(self):
-        while not self.stop.is_set():
-            try:
-                answer = self.patient.status(timeout=15)
-                self.answers.append((time.monotonic(), answer.status, answer.json() if answer.status == 200 else None))
-                if answer.status != 200:
-                    time.sleep(0.3)
-            except OSError as error:  # the connection was cut: ask again
-                self.answers.append((time.monotonic(), 0, {"error": type(error).__name__}))
-                time.sleep(0.3)
-
-    def ok_after(self, moment: float) -> list[dict]:
-        return [body for at, status, body in self.answers if at > moment and status == 200]
-
-    def failed_after(self, moment: float) -> bool:
-        return any(at > moment and status != 200 for at, status, _body in self.answers)
 
 
 def _wait_for(condition, timeout: float, what: str):
