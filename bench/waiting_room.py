@@ -337,17 +337,23 @@ class ConnectionCount(threading.Thread):
         self.engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
         self.peak = 0
         self.max_connections = 0
+        self.interruptions: list[str] = []  # the server went away under us (someone restarted it)
         self.stopped = threading.Event()
 
     def run(self):
         from sqlalchemy import text
 
-        with self.engine.connect() as conn:
-            self.max_connections = int(conn.execute(text("SHOW max_connections")).scalar())
-            while not self.stopped.wait(1.0):
-                others = conn.execute(text("SELECT count(*) - 1 FROM pg_stat_activity WHERE datname = current_database()"))
-                self.peak = max(self.peak, int(others.scalar()))
-                conn.rollback()
+        while not self.stopped.wait(1.0):
+            try:
+                with self.engine.connect() as conn:
+                    self.max_connections = int(conn.execute(text("SHOW max_connections")).scalar())
+                    while not self.stopped.wait(1.0):
+                        others = conn.execute(text("SELECT count(*) - 1 FROM pg_stat_activity "
+                                                   "WHERE datname = current_database()"))
+                        self.peak = max(self.peak, int(others.scalar()))
+                        conn.rollback()
+            except Exception as error:  # noqa: BLE001 - a restarted server: count again once it is back
+                self.interruptions.append(type(error).__name__)
         self.engine.dispose()
 
 
@@ -456,7 +462,8 @@ def main() -> None:
         "admissions_after_ramp": len(handoff["steady"]), "handoff_after_ramp_p95_s": round(pct(handoff["steady"], 95), 2),
     }
     if connections:
-        result.update(pg_connections_peak=connections.peak, pg_max_connections=connections.max_connections)
+        result.update(pg_connections_peak=connections.peak, pg_max_connections=connections.max_connections,
+                      pg_connection_lost=len(connections.interruptions))
     out = ROOT / "bench/results"
     out.mkdir(exist_ok=True)
     (out / f"waiting-room-{result['database']}-{args.patients}.json").write_text(json.dumps(result, indent=2))
