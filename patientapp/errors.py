@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, current_app, jsonify, render_template, request
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import InterfaceError, OperationalError, PendingRollbackError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, InternalServerError, SecurityError
 
@@ -46,8 +46,12 @@ def init_app(app: Flask) -> None:
         return response, code
 
     @app.errorhandler(OperationalError)
+    # A connection the server closed (a database restart): the driver may call it an interface error,
+    # and a session that met it refuses further work until rolled back. Both pass with the next request.
+    @app.errorhandler(InterfaceError)
+    @app.errorhandler(PendingRollbackError)
     @app.errorhandler(PoolTimeout)  # every pooled connection busy for too long: the same answer
-    def _database_unavailable(error: OperationalError | PoolTimeout):
+    def _database_unavailable(error: Exception):
         """The database is busy or away: a calm 503 that tells clients to retry, never a 500."""
         # The driver's own message ("database is locked", "connection refused"): never the statement
         # or its parameters, which SQLAlchemy's wrapper would add (R50).

@@ -104,6 +104,28 @@ def test_readyz_reports_an_unreachable_database(app):
         app.extensions["patientapp.db"] = real
 
 
+@pytest.mark.parametrize("error", [
+    "operational", "interface", "pending-rollback", "pool-timeout"])
+def test_a_broken_connection_gives_a_calm_503_not_a_500(app, monkeypatch, error):
+    """What a database restart raises, in each of its forms, is a 503 to retry (R63), never a 500."""
+    from sqlalchemy import exc
+
+    raised = {
+        "operational": exc.OperationalError("SELECT 1", {}, Exception("server closed the connection")),
+        "interface": exc.InterfaceError("SELECT 1", {}, Exception("the connection is closed")),
+        "pending-rollback": exc.PendingRollbackError("Can't reconnect until invalid transaction is rolled back"),
+        "pool-timeout": exc.TimeoutError("QueuePool limit reached"),
+    }[error]
+
+    def broken():
+        raise raised
+
+    monkeypatch.setitem(app.view_functions, "public.healthz", broken)
+    response = app.test_client().get("/healthz")
+    assert response.status_code == 503 and response.headers["Retry-After"] == "5"
+    assert "Traceback" not in response.get_data(as_text=True)
+
+
 def test_an_unavailable_database_gives_a_calm_503(app, invitations):
     from patientapp.db import Database
 
