@@ -172,6 +172,7 @@ class Run:
         self.handoff: dict[str, list[float]] = {"all": [], "ramp": [], "steady": []}
         self.waiting = 0  # patients knocked and not yet let in
         self.waiting_samples: list[int] = []  # during the steady phase, once a second
+        self.load_samples: list[float] = []  # the 1-minute load average, once a second
         self.tasks: list[asyncio.Task] = []
         self.sem = asyncio.Semaphore(20)  # patients arrive a few at a time, not all in the same millisecond
 
@@ -291,10 +292,12 @@ async def staff(run: Run, staff_tokens: list[str], count: int, every: float):
 
 
 async def count_waiting(run: Run):
+    """Once a second: how many wait (after the ramp), and how loaded the machine is (its other work shows)."""
     while time.monotonic() < run.until:
         await asyncio.sleep(1)
         if time.monotonic() >= run.ramp_until:
             run.waiting_samples.append(run.waiting)
+        run.load_samples.append(load_average())
 
 
 def pct(values, p):
@@ -448,6 +451,7 @@ def main() -> None:
         "seconds": round(run.elapsed, 1), "dashboards": args.dashboards, "poll_seconds": args.poll,
         "hold_seconds": args.hold, "workers": args.workers, "threads": args.threads,
         "load_average_before": load_before, "load_average_after": load_after,
+        "load_average_max_during": max(run.load_samples, default=load_after),
         "waiting_during_steady_min": min(run.waiting_samples, default=0),
         "waiting_during_steady_max": max(run.waiting_samples, default=0),
         "requests": requests, "throughput_rps": round(requests / run.elapsed, 1),
