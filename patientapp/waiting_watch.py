@@ -28,7 +28,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Callable, Iterable
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import Integer, and_, any_, bindparam, func, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Connection, Engine
 
 from .models import Invitation, Knock, utcnow
@@ -47,14 +48,22 @@ def signatures(conn: Connection, invitation_ids: Iterable[int]) -> dict[int, Sig
     ids = sorted(set(invitation_ids))
     if not ids:
         return {}
+    if conn.dialect.name == "postgresql":
+        # The watcher asks for hundreds of invitations a few times a second: on PostgreSQL as one
+        # array parameter (= ANY), not one parameter each (IN): 3.3 ms of CPU instead of 7.5-11.6
+        # for 500, most of it spent rendering and parsing the 500 parameters.
+        wanted = bindparam("invitation_ids", ids, type_=ARRAY(Integer))
+        knock_of, invitation_in = Knock.invitation_id == any_(wanted), Invitation.id == any_(wanted)
+    else:
+        knock_of, invitation_in = Knock.invitation_id.in_(ids), Invitation.id.in_(ids)
     newest = (select(Knock.invitation_id, func.max(Knock.id).label("knock_id"))
-              .where(Knock.invitation_id.in_(ids)).group_by(Knock.invitation_id).subquery())
+              .where(knock_of).group_by(Knock.invitation_id).subquery())
     query = (select(Invitation.id, Invitation.state, Invitation.starts_at, Invitation.ends_at,
                     Knock.id, Knock.state, Knock.message, Knock.lapses_at)
              .select_from(Invitation)
              .outerjoin(newest, newest.c.invitation_id == Invitation.id)
              .outerjoin(Knock, Knock.id == newest.c.knock_id)
-             .where(Invitation.id.in_(ids)))
+             .where(invitation_in))
     return {row[0]: tuple(row[1:]) for row in conn.execute(query)}
 
 
