@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import logging
 
+from flask import has_request_context, request
 from sqlalchemy.orm import Session
 
-from .logs import current_request_id
+from .logs import current_request_id, request_id_of
 from .models import AuditEvent, utcnow
 
 log = logging.getLogger("patientapp.audit")
@@ -14,7 +15,7 @@ log = logging.getLogger("patientapp.audit")
 
 def record(db: Session, action: str, result: str = "ok", *, staff_id: int | None = None,
            clinic_id: int | None = None, invitation_id: int | None = None, detail: str | None = None) -> AuditEvent:
-    event = AuditEvent(at=utcnow(), request_id=current_request_id(),
+    event = AuditEvent(at=utcnow(), request_id=_request_id(),
                        staff_id=staff_id, clinic_id=clinic_id, invitation_id=invitation_id,
                        action=action, result=result, detail=(detail or None) and detail[:80])
     db.add(event)
@@ -22,3 +23,10 @@ def record(db: Session, action: str, result: str = "ok", *, staff_id: int | None
         "audit": {"action": action, "result": result, "staff_id": staff_id, "clinic_id": clinic_id,
                   "invitation_id": invitation_id, "detail": event.detail}})
     return event
+
+
+def _request_id() -> str | None:
+    """This request's id; none for the command line (`flask staff enrol`, the demo), which has no request."""
+    if not has_request_context():
+        return None
+    return request_id_of(request.environ) or current_request_id()

@@ -41,6 +41,12 @@ def current_request_id() -> str | None:
     return _current.get()
 
 
+def request_id_of(environ) -> str | None:
+    """The id the middleware gave this WSGI request (exact even where the context variable may be
+    stale: a test client does not close the responses it returns, so its thread keeps the last id)."""
+    return environ.get(_ENVIRON_KEY)
+
+
 class RequestIds:
     """WSGI middleware: gives every request an id, answers it in X-Request-ID and keeps it in a
     context variable while the request and its response run (werkzeug logs its line then too)."""

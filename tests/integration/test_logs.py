@@ -39,6 +39,18 @@ def test_every_answer_has_its_own_request_id(client):
         "0123456789abcdef0123456789abcdef"
 
 
+def test_an_audit_row_from_the_command_line_has_no_request_id(client, app, db, clinic):  # noqa: F811
+    """`flask staff enrol` runs outside any request: its audit row must not borrow the id of the last
+    request this thread served (the test client leaves it in the thread's context)."""
+    from patientapp.demo import enrol_staff
+
+    client.get("/")
+    with app.app_context():
+        enrol_staff(clinic.slug, "ola.cli@example.no", "Ola", "staff", "nb")
+    fresh(db)
+    assert [e.request_id for e in db.scalars(select(AuditEvent).where(AuditEvent.action == "staff-enrol"))] == [None]
+
+
 def test_records_and_audit_rows_carry_the_request_id_and_nothing_sensitive(sign_in, db, app, log_lines):
     staff = sign_in()
     label = "Zq9"
