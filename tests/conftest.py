@@ -34,6 +34,9 @@ def pytest_generate_tests(metafunc):
         if metafunc.definition.get_closest_marker("one_backend"):
             # Pages that never touch the database need not be proven twice.
             backends = backends[:1]
+        if metafunc.definition.get_closest_marker("postgresql_only"):
+            # Several app hosts, or the database server going away: PostgreSQL's cases only (R62).
+            backends = tuple(b for b in backends if b == "postgresql")
         metafunc.parametrize("backend", backends, scope="session", indirect=True)
 
 

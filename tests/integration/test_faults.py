@@ -100,9 +100,8 @@ def staff_token(db):
     return make
 
 
-def test_postgresql_away_while_patients_wait(backend, database_url, app, invitations, db, staff_token, tmp_path):
-    if backend != "postgresql":
-        pytest.skip("the database server going away is PostgreSQL's case")
+@pytest.mark.postgresql_only
+def test_postgresql_away_while_patients_wait(database_url, app, invitations, db, staff_token, tmp_path):
     proxy = TcpProxy("127.0.0.1", 5432)
     instance = Instance(database_url.replace("127.0.0.1:5432", f"127.0.0.1:{proxy.port}"), tmp_path,
                         public_base_url=PUBLIC, env={"PATIENTAPP_STATUS_HOLD_SECONDS": "2"}).start()

@@ -20,13 +20,14 @@ from patientapp.demo import enrol_staff
 from patientapp.models import Clinic, Knock, utcnow
 from tests.instances import Browser, Instance, Patient, SoftPasskey, admin_staff, shared_limits, sign_in
 
+# More than one app host needs PostgreSQL (R62).
+pytestmark = pytest.mark.postgresql_only
+
 PUBLIC = "http://localhost:8443"  # the address behind which a load balancer would put both instances
 
 
 @pytest.fixture
-def two_instances(backend, database_url, app, tmp_path):
-    if backend != "postgresql":
-        pytest.skip("more than one app host needs PostgreSQL (R62)")
+def two_instances(database_url, app, tmp_path):
     # One Redis and one key prefix: both instances count together. Six link openings a minute per
     # address, so that counting on both can be shown in a few requests.
     limits = {**shared_limits(), "PATIENTAPP_RATE_LIMIT_LINK": "6/minute"}
