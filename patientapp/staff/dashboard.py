@@ -135,7 +135,11 @@ def build(db: Session, clinic: Clinic, now: datetime) -> Board:
         # so read it again after.
         begin_write(db)
         for knock in waiting.latest_knocks(db, ids).values():
-            waiting.refresh(knock, now)
+            if waiting.lapse_due(knock, now):
+                # Under the invitation's lock, read again: a patient knocking anew or a clinician acting
+                # on it at this moment would otherwise have their invitation state overwritten (R12).
+                waiting.lock(db, knock)
+                waiting.refresh(knock, now)
         db.commit()
         invitations = db.scalars(query).all()
         knocks = waiting.latest_knocks(db, [invitation.id for invitation in invitations])

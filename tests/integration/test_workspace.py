@@ -337,6 +337,17 @@ def test_lapse_and_withdraw_through_the_api(app, sign_in, invitations, clinic, d
     assert patient.get("/api/visit/status").get_json()["state"] == "withdrawn"
 
 
+def test_the_dashboard_records_a_lapse_it_finds(app, sign_in, invitations, clinic, db):
+    """The dashboard, asked before the patient's page, lapses the knock itself (under the invitation's lock)."""
+    app.config["KNOCK_LAPSE_SECONDS"] = 0
+    invitation, patient, csrf = _knocking_patient(app, invitations, clinic, db)
+    patient.post("/api/visit/knock", json={"consent_version": waiting.CONSENT_VERSION}, headers={"X-CSRFToken": csrf})
+    assert sign_in().get("/staff/api/dashboard").get_json()["rows"][0]["state"] == "lapsed"
+    fresh(db)
+    assert db.get(Invitation, invitation.id).state == visits.OPENED
+    assert [k.state for k in db.scalars(select(Knock).where(Knock.invitation_id == invitation.id))] == [waiting.LAPSED]
+
+
 def test_knocking_too_early_is_refused(app, invitations, clinic, db):
     invitation, token = invitations.create(starts_in=timedelta(hours=2))
     patient = app.test_client()
