@@ -5,8 +5,6 @@ import secrets
 
 from flask import Flask, g, request
 
-from . import logs
-
 # Paths whose answers are about one patient (or one staff member) and must never be cached (R27).
 # /offline: the offline page may carry the clinic number for this browser's invitation (patientapp/pwa).
 PRIVATE_PREFIXES = ("/visit", "/i/", "/d/", "/api/", "/staff", "/offline")
@@ -37,7 +35,6 @@ def content_security_policy(nonce: str, frame_ancestors: str = "'none'", connect
 
 def _new_nonce() -> None:
     g.csp_nonce = secrets.token_urlsafe(16)
-    g.request_id = logs.current_request_id() or logs.new_request_id()
     # Flask checks TRUSTED_HOSTS only when the host is read: read it now, so a forged Host
     # header is refused with 400 before any view runs (R9).
     request.host  # noqa: B018
