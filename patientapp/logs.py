@@ -129,12 +129,14 @@ class RedactingFilter(logging.Filter):
         return True
 
 
+_TERMINAL_COLOURS = re.compile(r"\x1b\[[\d;]*m")  # werkzeug colours its banner and request lines for terminals
+
+
 class WerkzeugRequestFilter(logging.Filter):
     """The development server's request line as fields: method, path without its query, status, bytes;
     never the visitor's address, the query string or the protocol."""
 
     _REQUEST_LINE = re.compile(r"(?P<method>[A-Z]+) (?P<path>[^ ?]*)(?:\?\S*)? HTTP/[\d.]+")
-    _ANSI = re.compile(r"\x1b\[[\d;]*m")
     _ADDRESS_AND_DATE = re.compile(r"\S+ - - \[[^\]]*\] ")
 
     def filter(self, record: logging.LogRecord) -> bool:
@@ -144,7 +146,7 @@ class WerkzeugRequestFilter(logging.Filter):
             record.msg = self._ADDRESS_AND_DATE.sub("", record.msg, count=1)
         args = record.args if isinstance(record.args, tuple) else ()
         if len(args) == 3 and isinstance(args[0], str) and record.msg == '"%s" %s %s':
-            line = self._REQUEST_LINE.fullmatch(self._ANSI.sub("", args[0]))
+            line = self._REQUEST_LINE.fullmatch(_TERMINAL_COLOURS.sub("", args[0]))
             method, path = (line["method"], redact(line["path"])) if line else ("-", "-")
             status, size = _int(args[1]), _int(args[2])
             record.msg, record.args = "%s %s %s", (method, path, status if status is not None else "-")
@@ -166,7 +168,6 @@ def _message(record: logging.LogRecord) -> str:
         return str(record.msg)
 
 
-_TERMINAL_COLOURS = re.compile(r"\x1b\[[\d;]*m")  # werkzeug colours its banner for terminals
 # The attributes every LogRecord has; anything else on a record came from `extra=`.
 _STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime", "taskName"}
 
