@@ -57,8 +57,7 @@ class Purged:
 @contextmanager
 def _writing(database: Database) -> Iterator[Session]:
     """One short write transaction (BEGIN IMMEDIATE on SQLite, like the app's own writers)."""
-    with database.sessions() as db, db.begin():
-        db.connection(execution_options={"sqlite_immediate": True})
+    with database.writer_sessions() as db, db.begin():
         yield db
 
 
