@@ -61,10 +61,9 @@ PUBLIC_PAGES = [
 
 
 def _set_knock(journey, **fields):
-    with journey.app.extensions["patientapp.db"].sessions() as db, db.begin():
-        # A writer from the start, as the app's own are: a read that turns into a write while the
-        # live server writes (a held request's heartbeat) would get "database is locked" on SQLite.
-        db.connection(execution_options={"sqlite_immediate": True})
+    # A writer from the start, as the app's own are: a read that turns into a write while the
+    # live server writes (a held request's heartbeat) would get "database is locked" on SQLite.
+    with journey.app.extensions["patientapp.db"].writer_sessions() as db, db.begin():
         knock = db.scalar(select(Knock).where(Knock.invitation_id == journey.invitation_id)
                           .order_by(Knock.id.desc()).limit(1))
         for name, value in fields.items():
