@@ -134,10 +134,9 @@ class Invitations:
         from patientapp import visits
         from patientapp.models import Clinic
 
-        with self.app.extensions["patientapp.db"].sessions() as session, session.begin():
-            # A writer from the start: a read that turns into a write while a live server writes
-            # would get "database is locked" on SQLite (the app's own writers do the same).
-            session.connection(execution_options={"sqlite_immediate": True})
+        # A writer from the start: a read that turns into a write while a live server writes
+        # would get "database is locked" on SQLite (the app's own writers do the same).
+        with self.app.extensions["patientapp.db"].writer_sessions() as session, session.begin():
             clinic = session.scalar(select(Clinic).where(Clinic.slug == "test"))
             if clinic is None:
                 clinic = Clinic(slug="test", display_name=clinic_name, phone=phone,
@@ -150,6 +149,22 @@ class Invitations:
             if state:
                 invitation.state = state
             return invitation, token
+
+
+def staff_session(db, clinic_id: int, role: str = "admin", email: str | None = None, **fields):
+    """A staff member of the clinic, signed in as after a passkey sign-in: (the staff member, their
+    session token, which is the `__Host-staff` cookie's value)."""
+    from patientapp import staff_auth
+    from patientapp.models import Staff, utcnow
+
+    person = Staff(clinic_id=clinic_id, email=email or f"{role}-{utcnow().timestamp()}@example.no",
+                   display_name=fields.pop("display_name", role.title()), role=role,
+                   user_handle=staff_auth.new_user_handle(), **fields)
+    db.add(person)
+    db.flush()
+    token = staff_auth.start_session(db, person, utcnow())
+    db.commit()
+    return person, token
 
 
 @pytest.fixture

@@ -11,8 +11,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from patientapp import staff_auth
-from patientapp.models import AuditEvent, Invitation, Knock, Staff, utcnow
+from patientapp.models import AuditEvent, Invitation, Knock
+from tests.conftest import staff_session
 from tests.instances import Browser, Instance, Patient
 
 PUBLIC = "http://localhost:8443"
@@ -62,13 +62,7 @@ def _invitation(invitations, db, instance, room):
 
 
 def _clinician_token(db, clinic_id):
-    staff = Staff(clinic_id=clinic_id, email="kari@example.no", display_name="Kari", role="admin",
-                  user_handle=staff_auth.new_user_handle())
-    db.add(staff)
-    db.flush()
-    token = staff_auth.start_session(db, staff, utcnow())
-    db.commit()
-    return token
+    return staff_session(db, clinic_id, email="kari@example.no", display_name="Kari")[1]
 
 
 def _clinicians(instance, token, count):

@@ -8,9 +8,10 @@ import pytest
 from bs4 import BeautifulSoup
 from sqlalchemy import select, update
 
-from patientapp import embedding, i18n, staff_auth
+from patientapp import embedding, i18n
 from patientapp.guides import SLUGS
-from patientapp.models import AuditEvent, Clinic, EmbedOrigin, EmbedSection, Staff, utcnow
+from patientapp.models import AuditEvent, Clinic, EmbedOrigin, EmbedSection, utcnow
+from tests.conftest import staff_session
 from tests.pages import assert_page_ok, csp
 
 
@@ -50,12 +51,7 @@ class StaffClient:
 @pytest.fixture
 def sign_in(app, db, clinics):
     def make(role="admin", clinic=None):
-        person = Staff(clinic_id=(clinic or clinics[0]).id, email=f"{role}-{utcnow().timestamp()}@example.no",
-                       display_name=role.title(), role=role, language="en", user_handle=staff_auth.new_user_handle())
-        db.add(person)
-        db.flush()
-        token = staff_auth.start_session(db, person, utcnow())
-        db.commit()
+        _person, token = staff_session(db, (clinic or clinics[0]).id, role, language="en")
         return StaffClient(app, token)
     return make
 

@@ -16,8 +16,8 @@ import pytest
 from flask_babel import force_locale, gettext
 from sqlalchemy import select
 
-from patientapp import staff_auth
-from patientapp.models import Knock, Staff, utcnow
+from patientapp.models import Knock
+from tests.conftest import staff_session
 from tests.instances import Browser, Instance, Patient, RedisServer, TcpProxy, WaitingPage, shared_limits
 
 PUBLIC = "http://localhost:8443"
@@ -90,13 +90,7 @@ def test_a_worker_killed_while_patients_wait(database_url, app, invitations, db,
 @pytest.fixture
 def staff_token(db):
     def make(clinic_id):
-        person = Staff(clinic_id=clinic_id, email="kari@example.no", display_name="Kari", role="admin",
-                       user_handle=staff_auth.new_user_handle())
-        db.add(person)
-        db.flush()
-        token = staff_auth.start_session(db, person, utcnow())
-        db.commit()
-        return token
+        return staff_session(db, clinic_id, email="kari@example.no", display_name="Kari")[1]
     return make
 
 

@@ -10,6 +10,7 @@ from sqlalchemy import select, text
 
 from patientapp import links, sms, staff_auth, visits, waiting
 from patientapp.models import AuditEvent, Clinic, Invitation, Knock, Staff, utcnow
+from tests.conftest import staff_session
 
 PEXIP = {"key": "room-1", "label": "Rom 1", "provider": "pexip", "node": "join.nhn.no", "alias": "123456",
          "autolock": True}
@@ -59,12 +60,7 @@ def clinic(db):
 @pytest.fixture
 def sign_in(app, db, clinic):
     def make(role="admin", email=None):
-        person = Staff(clinic_id=clinic.id, email=email or f"{role}-{utcnow().timestamp()}@example.no",
-                       display_name=role.title(), role=role, user_handle=staff_auth.new_user_handle())
-        db.add(person)
-        db.flush()
-        token = staff_auth.start_session(db, person, utcnow())
-        db.commit()
+        person, token = staff_session(db, clinic.id, role, email)
         return StaffClient(app, person.id, token)
     return make
 

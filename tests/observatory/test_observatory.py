@@ -112,19 +112,14 @@ def test_patients_visit_page_after_the_link(server, invitations):
 
 
 def test_staff_dashboard_signed_in(server, app, db):
-    from patientapp import staff_auth
-    from patientapp.models import Clinic, Staff, utcnow
+    from patientapp.models import Clinic
+    from tests.conftest import staff_session
 
     clinic = Clinic(slug="test", display_name="Nordby helsesenter", phone="+4712345678", time_zone="Europe/Oslo",
                     room_settings={})
     db.add(clinic)
     db.flush()
-    person = Staff(clinic_id=clinic.id, email="admin@example.no", display_name="Admin", role="admin",
-                   user_handle=staff_auth.new_user_handle())
-    db.add(person)
-    db.flush()
-    token = staff_auth.start_session(db, person, utcnow())
-    db.commit()
+    _person, token = staff_session(db, clinic.id, email="admin@example.no")
     result = scan(f"{server}/staff/", cookie=f"__Host-staff={token}")
     assert_passes(result, final_path="/staff/", cookies=True)
     assert re.search(r"Cache-Control", json.dumps(result["scan"]["responseHeaders"]), re.I)
