@@ -298,6 +298,9 @@ def test_room_address_only_after_admission(app, sign_in, invitations, clinic, db
     board = staff.get("/staff/api/dashboard").get_json()
     row = next(r for r in board["rows"] if r["invitation_id"] == invitation.id)
     assert row["state"] == "knocking" and "admit" in row["actions"] and board["knocking"] == 1
+    page = staff.get("/staff/?lang=en").get_data(as_text=True)
+    assert "<title>(1) Knocking – Today's patients – Video consultation</title>" in page
+    assert 'data-title-base="Today\'s patients – Video consultation"' in page
     knock_id = row["knock_id"]
     assert staff.api(f"/staff/api/knocks/{knock_id}/message", {"message": "late-5"}).status_code == 200
     assert patient.get("/api/visit/status").get_json()["message"] == "late-5"

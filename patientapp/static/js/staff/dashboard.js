@@ -18,7 +18,7 @@ class Dashboard {
     this.$rows = $root.querySelector('.pa-js-rows');
     this.seen = null; // knock ids seen knocking; null until the first load
     this.sound = false;
-    this.baseTitle = document.title;
+    this.baseTitle = this.text.titleBase; // the page's own title may already carry a count
     this.failures = 0;
   }
 
