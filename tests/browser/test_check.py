@@ -191,7 +191,7 @@ def test_two_cameras_can_be_switched_on_a_phone_and_chosen_on_a_pc(media_browser
     select = desk.get_by_label("Choose camera")
     expect(select).to_be_visible(timeout=SLOW)
     options = select.locator("option")
-    assert options.count() == 2
+    expect(options).to_have_count(2)
     first = desk.evaluate("document.querySelector('.pa-js-video').srcObject.getVideoTracks()[0].label")
     select.select_option(index=1)
     # A function, not an expression string: strings are eval'd, which the page's CSP refuses.
