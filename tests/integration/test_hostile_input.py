@@ -462,7 +462,9 @@ def check(world: World, endpoint: Endpoint, request):
             assert only_appended(before["audit_events"], after["audit_events"])
     else:
         assert changed <= endpoint.changes, f"{response.status_code} but changed {sorted(changed)}"
-        world.dirty = True  # an accepted request may have used up the scene (a withdrawal, a revoked link)
+        # An accepted request may have used up the scene (a withdrawal, a revoked link, a new session cookie);
+        # one that wrote nothing and set no cookie left it as it was, and the next example may reuse it.
+        world.dirty = world.dirty or bool(changed) or "Set-Cookie" in response.headers
 
 
 def _id(endpoint: Endpoint) -> str:
@@ -501,7 +503,7 @@ def test_hostile_paths(world, data):
     else:
         # Opening a link marks the invitation opened; nothing else is written by a GET.
         assert changed <= {"invitations"}, changed
-        world.dirty = True
+        world.dirty = world.dirty or bool(changed) or "Set-Cookie" in response.headers
 
 
 # --- what the hostile runs found, as plain regression tests ---------------------------------------
