@@ -131,11 +131,21 @@ def axe():
     return Axe()
 
 
+def preload_axe(context, axe):
+    """axe-core in every page of the context from its first line: one script per page, no re-sending."""
+    context.add_init_script(script=axe.axe_script)
+
+
 def axe_violations(axe, page) -> list[str]:
-    """axe-core's violations on the page, one line each (empty when clean)."""
-    results = axe.run(page)
+    """axe-core's violations on the page, one line each (empty when clean).
+
+    axe-playwright's own run() sends the whole axe-core script (half a megabyte) on every call; a
+    page whose context preloaded it (preload_axe) runs it where it is."""
+    if not page.evaluate("() => typeof window.axe === 'object'"):
+        page.evaluate(axe.axe_script)
+    results = page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
     return [f"{v['id']}: {v['help']} ({len(v['nodes'])}×: {v['nodes'][0]['target']})"
-            for v in results.response["violations"]]
+            for v in results["violations"]]
 
 
 def assert_lang_dir(page, lang):

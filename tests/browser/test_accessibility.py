@@ -19,7 +19,7 @@ from sqlalchemy import select
 from patientapp import i18n
 from patientapp.demo import enrol_staff
 from patientapp.models import Knock, utcnow
-from tests.browser.conftest import assert_lang_dir
+from tests.browser.conftest import assert_lang_dir, preload_axe
 from tests.browser.test_workspace import DESKTOP, add_authenticator, clinic, create_invitation, staff_page  # noqa: F401
 
 # What a page looks like and how it reads do not depend on the database: one backend is enough, and
@@ -289,11 +289,6 @@ def reflow_problems(page) -> list[str]:
     if page.viewport_size != size:
         page.set_viewport_size(size)
     return problems
-
-
-def preload_axe(context, axe):
-    """axe-core in every page of the context from its first line: one script per page, no re-sending."""
-    context.add_init_script(script=axe.axe_script)
 
 
 def axe_problems(page) -> list[str]:

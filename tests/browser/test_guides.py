@@ -3,7 +3,7 @@ import pytest
 
 from patientapp import i18n
 from patientapp.guides import SLUGS
-from tests.browser.conftest import assert_lang_dir, assert_no_horizontal_scroll, axe_violations
+from tests.browser.conftest import assert_lang_dir, assert_no_horizontal_scroll, axe_violations, preload_axe
 
 PATHS = ["/", "/guide"] + [f"/guide/{slug}" for slug in SLUGS]
 
@@ -12,6 +12,7 @@ PATHS = ["/", "/guide"] + [f"/guide/{slug}" for slug in SLUGS]
 @pytest.mark.parametrize("lang", list(i18n.LANGUAGES))
 def test_every_public_page_in_every_language(pages, axe, lang):
     page = pages.new(lang=lang)
+    preload_axe(page.context, axe)
     problems = {}
     for path in PATHS:
         response = page.goto(f"{path}?lang={lang}")
