@@ -238,21 +238,30 @@ def verify_authentication(db: Session, flow: str | None, credential_json: str, r
     return staff, passkey
 
 
+def _raw_id(credential_json: str):
+    """The `rawId` a credential's JSON names, as sent (of any JSON type); None when there is none."""
+    try:
+        credential = json.loads(credential_json)
+    except (TypeError, ValueError, RecursionError):  # RecursionError: JSON nested thousands deep
+        return None
+    return credential.get("rawId") if isinstance(credential, dict) else None
+
+
 def account_of_assertion(db: Session, credential_json: str) -> int | None:
     """Whose passkey an assertion names, before any checking: for the per-account rate limit (R45)."""
+    raw = _raw_id(credential_json)
+    if raw is None:
+        return None
     try:
-        raw_id = base64url_to_bytes(json.loads(credential_json)["rawId"])
-    except (TypeError, ValueError, KeyError, AttributeError, RecursionError):
+        raw_id = base64url_to_bytes(raw)
+    except (TypeError, ValueError):
         return None
     return db.scalar(select(Passkey.staff_id).where(Passkey.credential_id == raw_id))
 
 
 def credential_id_hash(credential_json: str) -> str:
     """A short hash of the credential id for the audit log: identifies, reveals nothing (R23)."""
-    try:
-        raw = json.loads(credential_json).get("rawId", "")
-    except (TypeError, ValueError, AttributeError, RecursionError):
-        return "-"
+    raw = _raw_id(credential_json)
     return hashlib.sha256(str(raw).encode()).hexdigest()[:16] if raw else "-"
 
 
