@@ -151,6 +151,19 @@ class Invitations:
             return invitation, token
 
 
+def template_room_clinic(db, room_host: str, key: str = "stand-in", label: str = "Stand-in"):
+    """The clinic "test" with one room of the template provider: admitted patients go to the
+    development stand-in video room at `room_host`."""
+    from patientapp.models import Clinic
+
+    clinic = Clinic(slug="test", display_name="Nordby helsesenter", phone="+4712345678", time_zone="Europe/Oslo",
+                    room_settings={"rooms": [{"key": key, "label": label, "provider": "template",
+                                              "template": room_host + "/dev/video-room?name={name}&lang={lang}"}]})
+    db.add(clinic)
+    db.commit()
+    return clinic
+
+
 def staff_session(db, clinic_id: int, role: str = "admin", email: str | None = None, **fields):
     """A staff member of the clinic, signed in as after a passkey sign-in: (the staff member, their
     session token, which is the `__Host-staff` cookie's value)."""

@@ -14,7 +14,8 @@ from sqlalchemy import select
 
 from patientapp import waiting
 from patientapp.demo import enrol_staff
-from patientapp.models import AuditEvent, Clinic, utcnow
+from patientapp.models import AuditEvent, utcnow
+from tests.conftest import template_room_clinic
 
 DESKTOP = {"width": 1280, "height": 900}
 
@@ -30,13 +31,8 @@ def add_authenticator(page, uv=True):
 
 @pytest.fixture
 def clinic(db, live_server):
-    host = live_server.replace("localhost", "127.0.0.1")  # another origin: a real service is elsewhere too
-    clinic = Clinic(slug="test", display_name="Nordby helsesenter", phone="+4712345678", time_zone="Europe/Oslo",
-                    room_settings={"rooms": [{"key": "stand-in", "label": "Stand-in", "provider": "template",
-                                              "template": host + "/dev/video-room?name={name}&lang={lang}"}]})
-    db.add(clinic)
-    db.commit()
-    return clinic
+    # Another origin: a real video service is elsewhere too.
+    return template_room_clinic(db, live_server.replace("localhost", "127.0.0.1"))
 
 
 @pytest.fixture

@@ -17,7 +17,8 @@ import pytest
 from sqlalchemy import select
 
 from patientapp.demo import enrol_staff
-from patientapp.models import Clinic, Knock, utcnow
+from patientapp.models import Knock, utcnow
+from tests.conftest import template_room_clinic
 from tests.instances import Browser, Instance, Patient, SoftPasskey, admin_staff, shared_limits, sign_in
 
 # More than one app host needs PostgreSQL (R62).
@@ -45,18 +46,9 @@ def two_instances(database_url, app, tmp_path):
         assert "Traceback" not in log and "WORKER TIMEOUT" not in log, log[-3000:]
 
 
-def _clinic(db, room_base: str) -> Clinic:
-    clinic = Clinic(slug="test", display_name="Nordby helsesenter", phone="+4712345678", time_zone="Europe/Oslo",
-                    room_settings={"rooms": [{"key": "room-1", "label": "Rom 1", "provider": "template",
-                                              "template": room_base + "/dev/video-room?name={name}&lang={lang}"}]})
-    db.add(clinic)
-    db.commit()
-    return clinic
-
-
 def test_knock_on_a_admit_on_b(two_instances, app, db):
     a, b = two_instances
-    _clinic(db, f"http://localhost:{b.port}")
+    template_room_clinic(db, f"http://localhost:{b.port}", key="room-1", label="Rom 1")
     with app.app_context():
         link = enrol_staff("test", "kari@example.no", "Kari", "admin", "en")
 
