@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import has_request_context, request
+from flask import g, has_request_context, request
 from sqlalchemy.orm import Session
 
 from .logs import current_request_id, request_id_of
@@ -30,3 +30,10 @@ def _request_id() -> str | None:
     if not has_request_context():
         return None
     return request_id_of(request.environ) or current_request_id()
+
+
+def staff_action(db: Session, action: str, result: str = "ok", *, invitation_id: int | None = None,
+                 detail: str | None = None) -> AuditEvent:
+    """Record an action of the signed-in staff member (g.staff), in their clinic."""
+    return record(db, action, result, staff_id=g.staff.id, clinic_id=g.staff.clinic_id,
+                  invitation_id=invitation_id, detail=detail)

@@ -31,6 +31,7 @@ DEFAULTS: dict[str, object] = {
     "DEFAULT_TIME_ZONE": "Europe/Oslo",
     # A link keeps working until the appointment's end plus this grace (R3).
     "LINK_GRACE_MINUTES": 120,
+    "INVITATION_HORIZON_DAYS": 365,  # how far ahead staff may make an appointment
     # The QR code on a large screen opens the invitation on a phone for this long.
     "QR_LINK_MAX_AGE_SECONDS": 1800,
     "PATIENT_SESSION_HOURS": 24,

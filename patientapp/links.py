@@ -34,6 +34,22 @@ def looks_like_token(token: str) -> bool:
     return bool(TOKEN_PATTERN.match(token))
 
 
+def with_generation(ref: str, generation: int) -> str:
+    """What a signed link carries: the ref and the invitation's link generation, so that replacing
+    the link (a wrong number) also ends the QR and calendar links made before (R3)."""
+    return f"{ref}:{generation}"
+
+
+def split_generation(value: str) -> tuple[str, int]:
+    """The ref and generation inside a signed link; links signed before generations count as the first."""
+    ref, colon, generation = value.partition(":")
+    if not colon:
+        return ref, 1
+    if generation.isascii() and generation.isdigit() and len(generation) < 9:
+        return ref, int(generation)
+    return ref, 0  # no invitation has generation 0: the link opens nothing
+
+
 def _signer(secret_key: str, purpose: str) -> TimestampSigner:
     return TimestampSigner(secret_key, salt="patientapp.device-link." + purpose)
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import (JSON, DateTime, ForeignKey, Index, Integer, LargeBinary, MetaData, String, Text, TypeDecorator,
-                        UniqueConstraint)
+from sqlalchemy import (JSON, Boolean, DateTime, ForeignKey, Index, Integer, LargeBinary, MetaData, String, Text,
+                        TypeDecorator, UniqueConstraint, false)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 # Stable constraint names, so that Alembic migrations read the same on SQLite and PostgreSQL.
@@ -67,6 +67,9 @@ class Invitation(Base):
     ref: Mapped[str] = mapped_column(String(32), unique=True)
     # SHA-256 of the link token: a database leak yields no working links (R2).
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # Raised when staff replace the link: patient sessions and signed QR/calendar links carry the
+    # generation they were made in and stop working when it is no longer the current one (R3, R22).
+    link_generation: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     clinic_id: Mapped[int] = mapped_column(ForeignKey("clinics.id", ondelete="CASCADE"))
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -188,6 +191,11 @@ class Knock(Base):
     handoff_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     handoff_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     handoff_failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # SHA-256 of the browser session that went to the room: only it may go back while the hand-off
+    # window lasts (a dropped call); any other device with the same link goes back to waiting (R12).
+    handoff_device: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # A knock after an admission (the call dropped): the clinic sees it as "knocking again".
+    rejoin: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     invitation: Mapped[Invitation] = relationship(lazy="joined")
 

@@ -30,3 +30,8 @@ def describe(starts_at: datetime, ends_at: datetime, tz_name: str, locale: str, 
         end=format_time(local_end, "short", locale=locale),
         iso_start=local_start.isoformat(),
     )
+
+
+def clock(moment: datetime, tz_name: str, locale: str) -> str:
+    """A moment's wall-clock time in the clinic's zone, as the patient's language writes it."""
+    return format_time(moment.astimezone(ZoneInfo(tz_name)), "short", locale=locale)

@@ -1,6 +1,8 @@
 """The patient's session: which invitation this browser has opened. Shared by every patient page."""
 from __future__ import annotations
 
+import hashlib
+import secrets
 from datetime import timedelta
 
 from flask import current_app, g, render_template, session
@@ -10,6 +12,8 @@ from .db import get_session
 from .models import Invitation, utcnow
 
 VISIT_KEY = "visit"
+GENERATION_KEY = "visit_generation"  # the invitation's link generation when this session began
+DEVICE_KEY = "visit_device"  # a random name for this browser: the hand-off binds to it (R12)
 
 
 def window() -> visits.Window:
@@ -20,13 +24,21 @@ def start(invitation: Invitation) -> None:
     """Remember the invitation in a fresh session (a new cookie, so nothing carries over)."""
     session.clear()
     session[VISIT_KEY] = invitation.ref
+    session[GENERATION_KEY] = invitation.link_generation or 1
+    session[DEVICE_KEY] = secrets.token_urlsafe(16)
     session[i18n.SESSION_KEY] = invitation.language
     session.permanent = True
 
 
 def forget() -> None:
-    session.pop(VISIT_KEY, None)
-    session.pop(i18n.SESSION_KEY, None)
+    for key in (VISIT_KEY, GENERATION_KEY, DEVICE_KEY, i18n.SESSION_KEY):
+        session.pop(key, None)
+
+
+def device() -> str | None:
+    """This browser's name, hashed as the knock keeps it; None for a session from before it was given."""
+    value = session.get(DEVICE_KEY)
+    return hashlib.sha256(value.encode()).hexdigest() if isinstance(value, str) and value else None
 
 
 def current_invitation(write: bool = False) -> Invitation | None:
@@ -39,6 +51,10 @@ def current_invitation(write: bool = False) -> Invitation | None:
         return None
     invitation = visits.find_by_ref(get_session(write=write), ref, lock=write)
     if invitation is None or not window().is_open(invitation, utcnow()):
+        return None
+    # A session from before staff replaced the link (a wrong number) ends with the old link (R3).
+    # Sessions from before generations existed carry none and count as the first.
+    if session.get(GENERATION_KEY, 1) != (invitation.link_generation or 1):
         return None
     g.invitation_language = invitation.language
     return invitation

@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -28,14 +29,25 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     SCHEDULED: frozenset({OPENED, WITHDRAWN, CANCELLED, EXPIRED}),
     OPENED: frozenset({KNOCKING, WITHDRAWN, CANCELLED, EXPIRED}),
     KNOCKING: frozenset({OPENED, ADMITTED, WITHDRAWN, CANCELLED, EXPIRED}),
-    ADMITTED: frozenset({COMPLETED, KNOCKING, WITHDRAWN, CANCELLED, EXPIRED}),
+    # Back to "opened" when staff replace the link of someone let in (a wrong number).
+    ADMITTED: frozenset({COMPLETED, KNOCKING, OPENED, WITHDRAWN, CANCELLED, EXPIRED}),
     COMPLETED: frozenset({EXPIRED}),
     WITHDRAWN: frozenset({EXPIRED}),
     CANCELLED: frozenset(),
     EXPIRED: frozenset(),
 }
 
+# What staff may do to an invitation, and in which states. The appointment is still ahead or under
+# way; once it is completed, withdrawn, cancelled or expired, nothing of it can be changed.
+LIVE_STATES = frozenset({SCHEDULED, OPENED, KNOCKING, ADMITTED})
+STAFF_ACTIONS: dict[str, frozenset[str]] = {
+    "reschedule": LIVE_STATES,
+    "replace-link": LIVE_STATES,
+    "cancel": LIVE_STATES,
+}
+
 MAX_LABEL_LENGTH = 20
+DEFAULT_HORIZON = timedelta(days=365)
 
 
 class InvalidTransition(ValueError):
@@ -46,6 +58,74 @@ class InvalidInvitation(ValueError):
     pass
 
 
+class OutOfRange(InvalidInvitation):
+    """The appointment is before today or further ahead than the clinic's horizon."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason  # "past", "ended" or "too-far"
+
+
+class AmbiguousLocalTime(InvalidInvitation):
+    """A wall-clock time the clinic's clocks skip (spring) or show twice (autumn), so that it is not
+    one moment (R65). `start` and `end` are the naive local times of the skipped or repeated span."""
+
+    def __init__(self, kind: str, start: datetime, end: datetime):
+        super().__init__(f"{kind} {start:%H:%M}-{end:%H:%M}")
+        self.kind = kind  # "gap" or "repeated"
+        self.start, self.end = start, end
+
+
+def _transition_between(first: datetime, last: datetime, zone: ZoneInfo) -> datetime:
+    """The UTC instant in [first, last] where `zone`'s offset changes (to the minute)."""
+    low, high = first, last
+    while high - low > timedelta(minutes=1):
+        middle = low + (high - low) / 2
+        if middle.astimezone(zone).utcoffset() == low.astimezone(zone).utcoffset():
+            low = middle
+        else:
+            high = middle
+    return high.replace(second=0, microsecond=0)
+
+
+def local_to_utc(day: date, at: time, time_zone: str) -> datetime:
+    """The UTC moment of a wall-clock time in the clinic's zone; AmbiguousLocalTime for a time the
+    clocks skip or show twice, instead of zoneinfo's silent guess (an SMS saying 03:30 for 02:30)."""
+    zone = ZoneInfo(time_zone)
+    wall = datetime.combine(day, at)
+    first, second = wall.replace(tzinfo=zone, fold=0), wall.replace(tzinfo=zone, fold=1)
+    if first.utcoffset() == second.utcoffset():
+        return first.astimezone(timezone.utc)
+    moments = sorted([first.astimezone(timezone.utc), second.astimezone(timezone.utc)])
+    change = _transition_between(moments[0], moments[1], zone)
+    offsets = sorted([first.utcoffset(), second.utcoffset()])
+    start, end = (change + offsets[0]).replace(tzinfo=None), (change + offsets[1]).replace(tzinfo=None)
+    # In a gap the wall time maps back to another wall time; a repeated one maps back to itself.
+    kind = "repeated" if first.astimezone(timezone.utc).astimezone(zone).replace(tzinfo=None) == wall else "gap"
+    raise AmbiguousLocalTime(kind, start, end)
+
+
+def check_schedule(starts_at: datetime, ends_at: datetime, time_zone: str, now: datetime,
+                   horizon: timedelta = DEFAULT_HORIZON) -> None:
+    """Refuse an appointment before today (in the clinic's zone), already over, or beyond the horizon:
+    a link that works for years is never purged, and a year 9999 overflows the arithmetic."""
+    check_day(starts_at.astimezone(ZoneInfo(time_zone)).date(), time_zone, now, horizon)
+    if ends_at < now:
+        raise OutOfRange("ended")
+    if starts_at > now + horizon:
+        raise OutOfRange("too-far")
+
+
+def check_day(day: date, time_zone: str, now: datetime, horizon: timedelta = DEFAULT_HORIZON) -> None:
+    """The appointment's local date is today or later, and within the horizon. Checked before any
+    arithmetic on it: year 1 or 9999 would overflow on the way to UTC."""
+    today = now.astimezone(ZoneInfo(time_zone)).date()
+    if day < today:
+        raise OutOfRange("past")
+    if day > today + horizon:
+        raise OutOfRange("too-far")
+
+
 @dataclass(frozen=True)
 class Window:
     """When a link works: from creation until the end plus the grace period (R3)."""
@@ -54,6 +134,16 @@ class Window:
 
     def is_open(self, invitation: Invitation, now: datetime) -> bool:
         return invitation.state not in DEAD_STATES and now <= invitation.ends_at + self.grace
+
+
+def allowed(invitation: Invitation, action: str) -> bool:
+    """May staff do `action` ("reschedule", "replace-link", "cancel") to this invitation now?"""
+    return invitation.state in STAFF_ACTIONS[action]
+
+
+def _require(invitation: Invitation, action: str) -> None:
+    if not allowed(invitation, action):
+        raise InvalidTransition(f"{action} in {invitation.state}")
 
 
 def transition(invitation: Invitation, new_state: str, now: datetime | None = None) -> None:
@@ -72,12 +162,20 @@ def create_invitation(
     language: str,
     label: str | None = None,
     languages: tuple[str, ...] = (),
+    room_ref: str | None = None,
+    now: datetime | None = None,
+    horizon: timedelta = DEFAULT_HORIZON,
 ) -> tuple[Invitation, str]:
-    """Create an invitation and return it with its link token: the only time the token exists."""
+    """Create an invitation and return it with its link token: the only time the token exists.
+
+    With `now`, the appointment must lie between today and the horizon (staff creating one); without
+    it, any time is taken (the demo and tests make invitations in the past)."""
     if starts_at.tzinfo is None or ends_at.tzinfo is None:
         raise InvalidInvitation("times must be time-zone aware")
     if ends_at <= starts_at:
         raise InvalidInvitation("the appointment must end after it starts")
+    if now is not None:
+        check_schedule(starts_at, ends_at, clinic.time_zone, now, horizon)
     if languages and language not in languages:
         raise InvalidInvitation("unknown language")
     if label is not None and len(label) > MAX_LABEL_LENGTH:
@@ -91,6 +189,7 @@ def create_invitation(
         ends_at=ends_at,
         language=language,
         label=label or None,
+        room_ref=room_ref or None,
         state=SCHEDULED,
     )
     session.add(invitation)
@@ -120,3 +219,42 @@ def open_invitation(invitation: Invitation, now: datetime) -> None:
         invitation.opened_at = now
     if invitation.state == SCHEDULED:
         transition(invitation, OPENED, now)
+
+
+def reschedule(invitation: Invitation, starts_at: datetime, ends_at: datetime, language: str, label: str | None,
+               room_ref: str | None, now: datetime, horizon: timedelta = DEFAULT_HORIZON) -> None:
+    """Move the appointment or change its room, language or label; the link stays the same."""
+    _require(invitation, "reschedule")
+    if ends_at <= starts_at:
+        raise InvalidInvitation("the appointment must end after it starts")
+    if label is not None and len(label) > MAX_LABEL_LENGTH:
+        raise InvalidInvitation("label too long")
+    check_schedule(starts_at, ends_at, invitation.clinic.time_zone, now, horizon)
+    invitation.starts_at, invitation.ends_at = starts_at, ends_at
+    invitation.language, invitation.label, invitation.room_ref = language, label or None, room_ref or None
+    invitation.updated_at = now
+
+
+def cancel(session: Session, invitation: Invitation, now: datetime) -> None:
+    """The clinic cancels: the link stops working at once (R3); a knock waiting or let in ends."""
+    from . import waiting  # the knocks' module builds on this one
+
+    _require(invitation, "cancel")
+    waiting.close_active(session, invitation, now)
+    transition(invitation, CANCELLED, now)
+
+
+def replace_link(session: Session, invitation: Invitation, now: datetime) -> str:
+    """A new link token for a link sent to the wrong number: the old token, every patient session and
+    every signed QR or calendar link made before stop working (R3, R22); returns the new token."""
+    from . import waiting
+
+    _require(invitation, "replace-link")
+    waiting.close_active(session, invitation, now)
+    if invitation.state in (KNOCKING, ADMITTED):
+        transition(invitation, OPENED, now)
+    token = links.new_token()
+    invitation.token_hash = links.hash_token(token)
+    invitation.link_generation = (invitation.link_generation or 1) + 1
+    invitation.updated_at = now
+    return token

@@ -96,11 +96,16 @@ def knock(db: Session, invitation: Invitation, consent_version: object, now: dat
     if now < knock_opens_at(invitation):
         raise Refused("too-early")
     current = refresh(latest_knock(db, invitation), now)
-    if current is not None and current.state in ACTIVE:
+    if current is not None and (current.state == WAITING or handoff_ready(current, now)):
         current.last_seen_at = now
         return current
+    # Let in before, and the hand-off used or run out: the call dropped, or never started. The
+    # earlier admission is over and the clinic sees this knock as the same patient knocking again.
+    rejoin = current is not None and current.state == ADMITTED
+    if rejoin:
+        current.state = ENDED
     new = Knock(invitation=invitation, state=WAITING, consent_version=CONSENT_VERSION, created_at=now,
-                last_seen_at=now, lapses_at=now + lapse)
+                last_seen_at=now, lapses_at=now + lapse, rejoin=rejoin)
     db.add(new)
     if invitation.state == visits.SCHEDULED:
         visits.open_invitation(invitation, now)
@@ -158,14 +163,53 @@ def send_message(knock_: Knock, key: str, now: datetime) -> None:
     knock_.message = key
 
 
-def take_handoff(knock_: Knock | None, now: datetime) -> bool:
-    """Use the admission to go to the room: once, within ten minutes (R12)."""
-    if knock_ is None or knock_.state != ADMITTED or knock_.handoff_used_at is not None:
+def _handoff_open(knock_: Knock | None, now: datetime) -> bool:
+    return (knock_ is not None and knock_.state == ADMITTED and knock_.handoff_expires_at is not None
+            and now <= knock_.handoff_expires_at)
+
+
+def handoff_ready(knock_: Knock | None, now: datetime) -> bool:
+    """Let in, and the hand-off not yet used and not run out: the page goes to the room now."""
+    return _handoff_open(knock_, now) and knock_.handoff_used_at is None
+
+
+def may_go(knock_: Knock | None, now: datetime, device: str | None) -> bool:
+    """May this browser go to the room: the first time within ten minutes of the admission, or again
+    within them from the browser that went before (a dropped call); never another device (R12)."""
+    if not _handoff_open(knock_, now):
         return False
-    if knock_.handoff_expires_at is None or now > knock_.handoff_expires_at:
+    return knock_.handoff_used_at is None or (device is not None and knock_.handoff_device == device)
+
+
+def take_handoff(knock_: Knock | None, now: datetime, device: str | None = None) -> bool:
+    """Use the admission to go to the room (see may_go); the first use binds it to this browser."""
+    if not may_go(knock_, now, device):
         return False
-    knock_.handoff_used_at = now
+    if knock_.handoff_used_at is None:
+        knock_.handoff_used_at = now
+        knock_.handoff_device = device
     return True
+
+
+def patient_state(knock_: Knock | None, now: datetime) -> str:
+    """Where the patient stands, as the waiting page shows it: "none", "waiting", "lapsed", "denied",
+    "admitted" (go to the room now), "joined" (let in before: the hand-off used or run out) or "ended"."""
+    if knock_ is None:
+        return "none"
+    if knock_.state == ADMITTED:
+        return "admitted" if handoff_ready(knock_, now) else "joined"
+    if knock_.state == WITHDRAWN:
+        return "none"
+    return knock_.state
+
+
+def close_active(db: Session, invitation: Invitation, now: datetime) -> None:
+    """End a knock still waiting or let in: the invitation was cancelled or its link replaced."""
+    current = refresh(latest_knock(db, invitation), now)
+    if current is not None and current.state == WAITING:
+        current.state = DENIED
+    elif current is not None and current.state == ADMITTED:
+        current.state = ENDED
 
 
 def withdraw(db: Session, invitation: Invitation, now: datetime) -> None:

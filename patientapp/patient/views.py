@@ -38,7 +38,12 @@ def open_device_link(signed: str):
         "qr": current_app.config["QR_LINK_MAX_AGE_SECONDS"],
         "calendar": None,  # bounded by the invitation's own window
     })
-    invitation = visits.find_by_ref(get_session(write=True), ref) if ref else None
+    if ref is None:
+        return _enter(None)
+    ref, generation = links.split_generation(ref)
+    invitation = visits.find_by_ref(get_session(write=True), ref)
+    if invitation is not None and generation != (invitation.link_generation or 1):
+        invitation = None  # made before staff replaced the link
     return _enter(invitation)
 
 
@@ -90,5 +95,6 @@ def qr_code():
 
 
 def _device_url(invitation: Invitation, purpose: str) -> str:
-    signed = links.sign_ref(current_app.config["SECRET_KEY"], invitation.ref, purpose)
+    signed = links.sign_ref(current_app.config["SECRET_KEY"],
+                            links.with_generation(invitation.ref, invitation.link_generation or 1), purpose)
     return current_app.config["PUBLIC_BASE_URL"].rstrip("/") + url_for("patient.open_device_link", signed=signed)

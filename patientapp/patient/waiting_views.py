@@ -152,27 +152,36 @@ def status(invitation: Invitation, knock_) -> dict:
         return answer
     if knock_ is None:
         return answer
-    answer.update(state=knock_.state, knock=knock_.id, waited=int((now - knock_.created_at).total_seconds()))
-    if knock_.state == waiting.WAITING:
+    state = waiting.patient_state(knock_, now)
+    answer.update(state=state, knock=knock_.id, waited=int((now - knock_.created_at).total_seconds()))
+    if state == waiting.WAITING:
         answer.update(lapses_in=max(0, int((knock_.lapses_at - now).total_seconds())), message=knock_.message)
-    if knock_.state == waiting.ADMITTED and knock_.handoff_used_at is None:
+    elif state == "admitted":
+        # The room's address only while the hand-off can be used (R10, R12).
         url = room_url_for(invitation)
         if url:
             answer.update(room_url=url, handoff_url=url_for("patient.handoff"))
         else:
             answer.update(state="handoff-failed")
+    elif state == "joined":
+        # Let in before: the call may have dropped. Back to the room from this browser while the
+        # hand-off lasts; a new knock always.
+        answer["admitted_at"] = timefmt.clock(knock_.admitted_at, invitation.clinic.time_zone,
+                                              i18n.current().format_locale)
+        if waiting.may_go(knock_, now, visit_session.device()) and room_url_for(invitation):
+            answer["rejoin_url"] = url_for("patient.handoff")
     return answer
 
 
 @bp.get("/visit/go")
 def handoff():
-    """To the video room: once, within ten minutes of admission (R12)."""
+    """To the video room within ten minutes of admission: once, or again from the same browser (R12)."""
     invitation = visit_session.current_invitation(write=True)
     if invitation is None:
         return visit_session.invalid_link()
     current = waiting.latest_knock(get_session(), invitation)
     url = room_url_for(invitation)
-    if url is None or not waiting.take_handoff(current, utcnow()):
+    if url is None or not waiting.take_handoff(current, utcnow(), visit_session.device()):
         get_session().rollback()
         return redirect(url_for("patient.wait"), code=303)
     get_session().commit()

@@ -7,7 +7,9 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import url_for
+from babel.dates import format_date
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, lazyload
 
@@ -35,6 +37,8 @@ def state_label(invitation: Invitation, knock: Knock | None) -> tuple[str, str]:
         return "withdrawn", _("Withdrew consent")
     if invitation.state == visits.CANCELLED:
         return "cancelled", _("Cancelled")
+    if knock is not None and knock.state == waiting.WAITING and knock.rejoin:
+        return "knocking", _("Knocking again (was let in)")
     if knock is not None and knock.state in BY_KNOCK:
         state, label = BY_KNOCK[knock.state]
         return state, label()
@@ -166,6 +170,27 @@ def refusal_text(reason: str) -> str:
         "not-admitted": _("This patient has not been let in."),
         "message": _("Choose one of the messages."),
     }.get(reason, _("That did not work. Reload the page and try again."))
+
+
+def schedule_error_text(reason: str, horizon_days: int) -> str:
+    """Why an appointment's date cannot be taken (visits.OutOfRange)."""
+    if reason == "past":
+        return _("This date has passed. Choose today or a later date.")
+    if reason == "ended":
+        return _("The appointment has already ended. Choose a later time.")
+    return ngettext("Choose a date at most %(num)d day from today.",
+                    "Choose a date at most %(num)d days from today.", horizon_days)
+
+
+def clock_change_text(error) -> str:
+    """A local time the clocks skip or show twice (visits.AmbiguousLocalTime), named with its span."""
+    values = {"date": format_date(error.start.date(), "short", locale=i18n.current().format_locale),
+              "start": f"{error.start:%H:%M}", "end": f"{error.end:%H:%M}"}
+    if error.kind == "gap":
+        return _("On %(date)s the clocks go forward: the times from %(start)s to %(end)s do not exist. "
+                 "Choose another time.", **values)
+    return _("On %(date)s the clocks go back: the times from %(start)s to %(end)s happen twice. "
+             "Choose a time outside them.", **values)
 
 
 def room_error_text(code: str) -> str:

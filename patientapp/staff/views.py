@@ -118,10 +118,25 @@ def _invitation_form(clinic: Clinic, **kwargs) -> InvitationForm:
     return form
 
 
-def _times(form: InvitationForm, clinic: Clinic) -> tuple[datetime, datetime]:
-    local = datetime.combine(form.date.data, form.time.data or time(0), tzinfo=ZoneInfo(clinic.time_zone))
-    start = local.astimezone(ZoneInfo("UTC"))
-    return start, start + timedelta(minutes=form.duration.data)
+def _horizon() -> timedelta:
+    return timedelta(days=current_app.config["INVITATION_HORIZON_DAYS"])
+
+
+def _times(form: InvitationForm, clinic: Clinic) -> tuple[datetime, datetime] | None:
+    """The appointment's start and end in UTC, or None with the reason on the form's field."""
+    now = utcnow()
+    try:
+        visits.check_day(form.date.data, clinic.time_zone, now, _horizon())
+        start = visits.local_to_utc(form.date.data, form.time.data or time(0), clinic.time_zone)
+        end = start + timedelta(minutes=form.duration.data)
+        visits.check_schedule(start, end, clinic.time_zone, now, _horizon())
+    except visits.OutOfRange as error:
+        form.date.errors = [*form.date.errors, board.schedule_error_text(error.reason, _horizon().days)]
+        return None
+    except visits.AmbiguousLocalTime as error:
+        form.time.errors = [*form.time.errors, board.clock_change_text(error)]
+        return None
+    return start, end
 
 
 @bp.route("/invitations/new", methods=["GET", "POST"])
@@ -132,19 +147,15 @@ def new_invitation():
     if request.method == "GET":
         today = utcnow().astimezone(ZoneInfo(clinic.time_zone))
         form.date.data = form.date.data or today.date()
-    if form.validate_on_submit():
+    times = _times(form, clinic) if form.validate_on_submit() else None
+    if times is not None:
         db = get_session(write=True)
-        start, end = _times(form, clinic)
-        if end < utcnow():
-            form.date.errors = [*form.date.errors, _("The appointment has already ended. Choose a later time.")]
-        else:
-            invitation, token = visits.create_invitation(db, clinic, start, end, form.language.data,
-                                                         label=form.label.data or None)
-            invitation.room_ref = form.room.data or None
-            db.flush()
-            audit.record(db, "invitation-create", staff_id=g.staff.id, clinic_id=clinic.id, invitation_id=invitation.id)
-            db.commit()
-            return _result(invitation, token)
+        invitation, token = visits.create_invitation(db, clinic, *times, form.language.data,
+                                                     label=form.label.data or None, room_ref=form.room.data or None,
+                                                     now=utcnow(), horizon=_horizon())
+        audit.record(db, "invitation-create", staff_id=g.staff.id, clinic_id=clinic.id, invitation_id=invitation.id)
+        db.commit()
+        return _result(invitation, token)
     status = 422 if request.method == "POST" else 200
     return render_template("staff/invitation-form.html", form=form, invitation=None, no_rooms=not form.room.choices), status
 
@@ -217,32 +228,37 @@ def letter(invitation_id: int):
 def invitation(invitation_id: int):
     invitation = _own_invitation(invitation_id)
     return render_template("staff/invitation.html", invitation=invitation,
-                           row=board.row(invitation, waiting.latest_knock(get_session(), invitation), utcnow()))
+                           row=board.row(invitation, waiting.latest_knock(get_session(), invitation), utcnow()),
+                           allowed={action: visits.allowed(invitation, action) for action in visits.STAFF_ACTIONS})
+
+
+def _own_invitation_for(action: str) -> Invitation:
+    """The invitation in the URL, locked for this change, if staff may do `action` to it now (else 409)."""
+    invitation = _own_invitation(request.view_args["invitation_id"])
+    invitation = visits.find_by_ref(get_session(write=True), invitation.ref, lock=True)
+    if not visits.allowed(invitation, action):
+        abort(409)
+    return invitation
 
 
 @bp.post("/invitations/<int:invitation_id>/revoke")
 def revoke(invitation_id: int):
     """Cancel: the link stops working at once and shows only the generic page (R3, R4)."""
     db = get_session(write=True)
-    invitation = _own_invitation(invitation_id)
-    if invitation.state not in (visits.CANCELLED, visits.EXPIRED):
-        invitation.state = visits.CANCELLED
-        invitation.updated_at = utcnow()
-        audit.record(db, "invitation-revoke", staff_id=g.staff.id, clinic_id=g.staff.clinic_id, invitation_id=invitation.id)
-        db.commit()
+    invitation = _own_invitation_for("cancel")
+    visits.cancel(db, invitation, utcnow())
+    audit.staff_action(db, "invitation-revoke", invitation_id=invitation.id)
+    db.commit()
     return redirect(url_for("staff.invitation", invitation_id=invitation.id), code=303)
 
 
 @bp.post("/invitations/<int:invitation_id>/new-link")
 def new_link(invitation_id: int):
-    """A new link (the old one stops working): the only way to show a link again, since none is kept."""
+    """A new link for a wrong number: the old link, its sessions and its QR and calendar links stop working."""
     db = get_session(write=True)
-    invitation = _own_invitation(invitation_id)
-    if invitation.state in (visits.CANCELLED, visits.EXPIRED):
-        abort(409)
-    token = links.new_token()
-    invitation.token_hash = links.hash_token(token)
-    audit.record(db, "invitation-new-link", staff_id=g.staff.id, clinic_id=g.staff.clinic_id, invitation_id=invitation.id)
+    invitation = _own_invitation_for("replace-link")
+    token = visits.replace_link(db, invitation, utcnow())
+    audit.staff_action(db, "invitation-new-link", invitation_id=invitation.id)
     db.commit()
     return _result(invitation, token)
 
@@ -252,22 +268,20 @@ def reschedule(invitation_id: int):
     """Move the appointment or change its room or language; the link stays the same."""
     invitation = _own_invitation(invitation_id)
     clinic = _clinic()
-    if invitation.state in (visits.CANCELLED, visits.EXPIRED):
+    if not visits.allowed(invitation, "reschedule"):
         abort(409)
     local = invitation.starts_at.astimezone(ZoneInfo(clinic.time_zone))
     form = _invitation_form(clinic, data=None if request.method == "POST" else {
         "date": local.date(), "time": local.time(), "language": invitation.language, "label": invitation.label,
         "room": invitation.room_ref,
         "duration": int((invitation.ends_at - invitation.starts_at).total_seconds() // 60)})
-    if form.validate_on_submit():
+    times = _times(form, clinic) if form.validate_on_submit() else None
+    if times is not None:
         db = get_session(write=True)
-        invitation = db.get(Invitation, invitation.id)
-        invitation.starts_at, invitation.ends_at = _times(form, clinic)
-        invitation.language = form.language.data
-        invitation.label = form.label.data or None
-        invitation.room_ref = form.room.data or None
-        invitation.updated_at = utcnow()
-        audit.record(db, "invitation-reschedule", staff_id=g.staff.id, clinic_id=clinic.id, invitation_id=invitation.id)
+        invitation = _own_invitation_for("reschedule")
+        visits.reschedule(invitation, *times, form.language.data, form.label.data or None, form.room.data or None,
+                          utcnow(), _horizon())
+        audit.staff_action(db, "invitation-reschedule", invitation_id=invitation.id)
         db.commit()
         return redirect(url_for("staff.invitation", invitation_id=invitation.id), code=303)
     status = 422 if request.method == "POST" else 200

@@ -157,10 +157,11 @@ ENDPOINTS = [
              changes=frozenset({"audit_events", "outbox"})),
     Endpoint("/staff/invitations/<int:invitation_id>/letter", "POST", "/staff/invitations/{invitation}/letter",
              "admin", {"token": _values("{token}")}),
+    # Both end the knock waiting or let in.
     Endpoint("/staff/invitations/<int:invitation_id>/revoke", "POST", "/staff/invitations/{invitation}/revoke",
-             "admin", changes=frozenset({"invitations", "audit_events"})),
+             "admin", changes=frozenset({"invitations", "knocks", "audit_events"})),
     Endpoint("/staff/invitations/<int:invitation_id>/new-link", "POST", "/staff/invitations/{invitation}/new-link",
-             "admin", changes=frozenset({"invitations", "audit_events"})),
+             "admin", changes=frozenset({"invitations", "knocks", "audit_events"})),
     Endpoint("/staff/rooms", "POST", "/staff/rooms", "admin",
              {"provider": _values("pexip", "whereby", "template"), "key": _values("wb", "room-2"),
               "label": _values("Rom"), "node": _values("join.nhn.no"), "alias": _values("654321"),

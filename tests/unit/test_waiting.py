@@ -75,9 +75,51 @@ def test_admission_is_single_use_and_short_lived(setup):
     with pytest.raises(waiting.Refused) as replay:
         waiting.admit(db, knock, staff, START)
     assert replay.value.status == 409
-    assert not waiting.take_handoff(knock, START + waiting.HANDOFF_TTL + timedelta(seconds=1))
-    assert waiting.take_handoff(knock, START + timedelta(minutes=1))
-    assert not waiting.take_handoff(knock, START + timedelta(minutes=2))
+    assert not waiting.take_handoff(knock, START + waiting.HANDOFF_TTL + timedelta(seconds=1), "phone")
+    assert waiting.take_handoff(knock, START + timedelta(minutes=1), "phone")
+    assert not waiting.take_handoff(knock, START + timedelta(minutes=2), "another-device")
+    assert not waiting.take_handoff(knock, START + timedelta(minutes=2), None)
+    # The browser that went may go back while the window lasts (a dropped call), not after.
+    assert waiting.take_handoff(knock, START + timedelta(minutes=3), "phone")
+    assert knock.handoff_used_at == START + timedelta(minutes=1)
+    assert not waiting.take_handoff(knock, START + waiting.HANDOFF_TTL + timedelta(seconds=1), "phone")
+
+
+def test_what_the_patient_sees_after_the_hand_off(setup):
+    """The review: a patient let in once got "admitted" with no hand-off, and the page went to /visit/undefined."""
+    db, staff, make = setup
+    inv = make()
+    knock = waiting.knock(db, inv, waiting.CONSENT_VERSION, START, LAPSE)
+    db.flush()
+    assert waiting.patient_state(knock, START) == "waiting"
+    waiting.admit(db, knock, staff, START)
+    assert waiting.patient_state(knock, START) == "admitted"
+    waiting.take_handoff(knock, START, "phone")
+    assert waiting.patient_state(knock, START) == "joined"
+    unused = waiting.knock(db, make(), waiting.CONSENT_VERSION, START, LAPSE)
+    db.flush()
+    waiting.admit(db, unused, staff, START, override=True)
+    assert waiting.patient_state(unused, START + waiting.HANDOFF_TTL) == "admitted"
+    assert waiting.patient_state(unused, START + waiting.HANDOFF_TTL + timedelta(seconds=1)) == "joined"
+
+
+def test_knocking_again_after_a_dropped_call_is_a_new_knock_the_clinic_sees(setup):
+    db, staff, make = setup
+    inv = make()
+    first = waiting.knock(db, inv, waiting.CONSENT_VERSION, START, LAPSE)
+    db.flush()
+    waiting.admit(db, first, staff, START)
+    # Knocking while the hand-off waits to be used is the same knock (a reload, R60).
+    assert waiting.knock(db, inv, waiting.CONSENT_VERSION, START, LAPSE) is first
+    waiting.take_handoff(first, START, "phone")
+    later = START + timedelta(minutes=20)
+    again = waiting.knock(db, inv, waiting.CONSENT_VERSION, later, LAPSE)
+    db.flush()
+    assert again.id != first.id and again.rejoin and again.state == waiting.WAITING
+    assert first.state == waiting.ENDED and inv.state == visits.KNOCKING
+    assert not waiting.room_busy(db, make())  # the dropped call no longer holds the room
+    waiting.admit(db, again, staff, later)
+    assert inv.state == visits.ADMITTED and waiting.patient_state(again, later) == "admitted"
 
 
 def test_one_patient_in_a_room_at_a_time(setup):

@@ -211,6 +211,7 @@ class WaitingRoom {
     $message.hidden = true;
     this.$('.pa-js-again').hidden = true;
     this.$('.pa-js-call').hidden = true;
+    this.$('.pa-js-rejoin').hidden = true;
     $waited.textContent = '';
     switch (status.state) {
       case 'waiting': {
@@ -237,7 +238,16 @@ class WaitingRoom {
         this.$('.pa-js-call').hidden = false;
         break;
       case 'admitted':
-        this.handOver(status);
+        // Only with somewhere to go: an answer without a hand-off is someone let in before.
+        if (status.handoff_url) this.handOver(status);
+        else this.joined(status);
+        break;
+      case 'joined':
+        this.joined(status);
+        break;
+      case 'ended':
+        this.show('ended', this.text.endedTitle, this.text.ended);
+        this.$('.pa-js-call').hidden = false;
         break;
       case 'handoff-failed':
         this.failed(false);
@@ -245,6 +255,25 @@ class WaitingRoom {
       default:
         break; // no knock yet: the consent step stays
     }
+  }
+
+  /**
+   * Let in before (the call dropped, Back from the video room, the link opened again): say when, offer
+   * the way back to the room while this browser may still use it, and a new knock the clinic sees.
+   */
+  joined(status) {
+    // First-strong isolates keep a time like "10:32 ص" in one piece inside right-to-left text.
+    const time = status.admitted_at ? `\u2068${status.admitted_at}\u2069` : '';
+    const $rejoin = this.$('.pa-js-rejoin');
+    if (status.rejoin_url) {
+      this.show('joined', this.text.joinedTitle, this.text.joinedRejoin.replace('{time}', time));
+      $rejoin.href = status.rejoin_url;
+      $rejoin.hidden = false;
+    } else {
+      this.show('joined', this.text.joinedTitle, this.text.joined.replace('{time}', time));
+    }
+    this.$('.pa-js-again').hidden = false;
+    this.$('.pa-js-call').hidden = false;
   }
 
   async handOver(status) {

@@ -1,0 +1,189 @@
+"""What the outside review found in the workspace and the waiting room, each through the real app:
+a replaced link that kept working, a room address after its window, appointments in year 9999 or in a
+clock change's gap, and a completed invitation that could still be cancelled (R3, R10, R12, R22, R65)."""
+import re
+from datetime import date, datetime, timedelta, timezone
+from html import unescape
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import func, select, text
+
+from patientapp import visits, waiting
+from patientapp.models import Invitation, Knock, utcnow
+from tests.integration.test_workspace import (_create, _knocking_patient, _token, clinic, fresh,  # noqa: F401
+                                              sign_in)
+
+OSLO = ZoneInfo("Europe/Oslo")
+
+
+def _invitation(db, token):
+    from patientapp import links
+
+    fresh(db)
+    return db.scalar(select(Invitation).where(Invitation.token_hash == links.hash_token(token)))
+
+
+def _count(db) -> int:
+    fresh(db)
+    return db.scalar(select(func.count()).select_from(Invitation))
+
+
+def _device_link(patient, path: str) -> str:
+    """The signed /d/ link inside the patient's calendar entry."""
+    body = patient.get(path).get_data(as_text=True).replace("\r\n ", "")
+    return re.search(r"(/d/[A-Za-z0-9._:-]+)", body).group(1)
+
+
+def test_a_replaced_link_ends_its_sessions_and_its_calendar_links(sign_in, db, app):
+    """The wrong-number case: after "Make a new link" nothing made from the old one opens anything."""
+    staff = sign_in()
+    token = _token(_create(staff))
+    invitation = _invitation(db, token)
+    holder = app.test_client()  # the person at the wrong number
+    assert holder.get(f"/i/{token}").status_code == 303
+    calendar_link = _device_link(holder, "/visit/calendar.ics")
+    assert app.test_client().get(calendar_link).status_code == 303  # works before the new link
+    new_token = _token(staff.form(f"/staff/invitations/{invitation.id}/new-link", {}))
+    assert holder.get("/visit").status_code == 410
+    assert holder.get("/visit/wait").status_code == 410
+    assert holder.get("/api/visit/status").status_code == 410
+    assert app.test_client().get(calendar_link).status_code == 410
+    patient = app.test_client()
+    assert patient.get(f"/i/{new_token}").status_code == 303 and patient.get("/visit").status_code == 200
+    fresh_link = _device_link(patient, "/visit/calendar.ics")
+    assert fresh_link != calendar_link and app.test_client().get(fresh_link).status_code == 303
+
+
+def test_a_replaced_link_ends_the_knock_of_whoever_had_it(app, sign_in, invitations, clinic, db):
+    invitation, holder, csrf = _knocking_patient(app, invitations, clinic, db)
+    knocked = holder.post("/api/visit/knock", json={"consent_version": waiting.CONSENT_VERSION},
+                          headers={"X-CSRFToken": csrf})
+    assert knocked.status_code == 201
+    staff = sign_in()
+    assert staff.form(f"/staff/invitations/{invitation.id}/new-link", {}).status_code == 200
+    assert holder.post("/api/visit/knock", json={"consent_version": waiting.CONSENT_VERSION},
+                       headers={"X-CSRFToken": csrf}).status_code == 410
+    fresh(db)
+    assert db.get(Knock, knocked.get_json()["knock"]).state == waiting.DENIED
+    board = staff.get("/staff/api/dashboard").get_json()
+    assert board["knocking"] == 0
+
+
+def test_the_room_address_leaves_the_status_when_the_hand_off_window_ends(app, sign_in, invitations, clinic, db):
+    invitation, patient, csrf = _knocking_patient(app, invitations, clinic, db)
+    knock_id = patient.post("/api/visit/knock", json={"consent_version": waiting.CONSENT_VERSION},
+                            headers={"X-CSRFToken": csrf}).get_json()["knock"]
+    assert sign_in().api(f"/staff/api/knocks/{knock_id}/admit").status_code == 200
+    assert "room_url" in patient.get("/api/visit/status").get_json()
+    db.execute(text("UPDATE knocks SET handoff_expires_at = :t WHERE id = :k"),
+               {"t": utcnow() - timedelta(seconds=1), "k": knock_id})
+    db.commit()
+    response = patient.get("/api/visit/status")
+    status = response.get_json()
+    assert status["state"] == "joined" and "room_url" not in status and "rejoin_url" not in status
+    assert "join.nhn.no" not in response.get_data(as_text=True)
+    assert patient.get("/visit/go").headers["Location"] == "/visit/wait"
+
+
+def test_after_the_hand_off_the_patient_can_knock_again_and_staff_see_it(app, sign_in, invitations, clinic, db):
+    invitation, patient, csrf = _knocking_patient(app, invitations, clinic, db)
+    knock = {"consent_version": waiting.CONSENT_VERSION}
+    first = patient.post("/api/visit/knock", json=knock, headers={"X-CSRFToken": csrf}).get_json()["knock"]
+    staff = sign_in()
+    staff.api(f"/staff/api/knocks/{first}/admit")
+    assert patient.get("/visit/go").status_code == 303
+    joined = patient.get("/api/visit/status?lang=nb").get_json()
+    assert joined["state"] == "joined" and joined["rejoin_url"] == "/visit/go"
+    assert re.fullmatch(r"\d{2}:\d{2}", joined["admitted_at"])
+    again = patient.post("/api/visit/knock", json=knock, headers={"X-CSRFToken": csrf})
+    assert again.status_code == 201 and again.get_json()["knock"] != first
+    assert again.get_json()["state"] == "waiting"
+    row = next(r for r in staff.get("/staff/api/dashboard?lang=en").get_json()["rows"]
+               if r["invitation_id"] == invitation.id)
+    assert row["state"] == "knocking" and row["state_label"] == "Knocking again (was let in)"
+    assert "admit" in row["actions"]
+
+
+def _form_error(response) -> str:
+    return unescape(" ".join(re.findall(r'class="pa-error"[^>]*>(.*?)</', response.get_data(as_text=True), re.S)))
+
+
+@pytest.mark.parametrize("day, message", [
+    ("9999-12-31", "Choose a date at most 365 days from today."),
+    ("9000-01-01", "Choose a date at most 365 days from today."),
+    ("0001-01-01", "This date has passed."),
+    ("yesterday", "This date has passed."),
+    ("in 366 days", "Choose a date at most 365 days from today."),
+])
+def test_dates_outside_today_and_the_horizon_are_refused(sign_in, db, day, message):
+    staff = sign_in()
+    staff.get("/staff/?lang=en")
+    today = utcnow().astimezone(OSLO).date()
+    day = {"yesterday": today - timedelta(days=1), "in 366 days": today + timedelta(days=366)}.get(day, day)
+    before = _count(db)
+    response = _create(staff, date=str(day), time="10:00")
+    assert response.status_code == 422 and message in _form_error(response)
+    assert _count(db) == before
+    token = _token(_create(staff))
+    invitation = _invitation(db, token)
+    moved = staff.form(f"/staff/invitations/{invitation.id}/edit", {
+        "date": str(day), "time": "10:00", "duration": "30", "language": "nb", "label": "KN", "room": "room-1"})
+    assert moved.status_code == 422 and message in _form_error(moved)
+    assert _invitation(db, token).starts_at == invitation.starts_at
+
+
+def test_the_horizon_is_a_setting(sign_in, app):
+    app.config["INVITATION_HORIZON_DAYS"] = 30
+    staff = sign_in()
+    staff.get("/staff/?lang=en")
+    far = utcnow().astimezone(OSLO).date() + timedelta(days=31)
+    response = _create(staff, date=str(far), time="10:00")
+    assert response.status_code == 422 and "at most 30 days" in _form_error(response)
+    assert _create(staff, date=str(far - timedelta(days=1)), time="10:00").status_code == 200
+
+
+def _next_clock_change(month: int) -> date:
+    """The next last Sunday of `month` (March: clocks forward, October: back) that lies ahead."""
+    today = utcnow().astimezone(OSLO).date()
+    for year in (today.year, today.year + 1):
+        last = date(year, month, 31)
+        sunday = last - timedelta(days=(last.weekday() + 1) % 7)
+        if sunday > today + timedelta(days=1):
+            return sunday
+    raise AssertionError("no clock change within two years")
+
+
+@pytest.mark.parametrize("month, words", [
+    (3, "the clocks go forward: the times from 02:00 to 03:00 do not exist"),
+    (10, "the clocks go back: the times from 02:00 to 03:00 happen twice"),
+])
+def test_times_the_clocks_skip_or_repeat_are_refused(sign_in, db, month, words):
+    staff = sign_in()
+    staff.get("/staff/?lang=en")
+    day = _next_clock_change(month)
+    before = _count(db)
+    response = _create(staff, date=str(day), time="02:30")
+    assert response.status_code == 422 and words in _form_error(response)
+    assert _count(db) == before
+    fine = _create(staff, date=str(day), time="03:30")
+    assert fine.status_code == 200
+    invitation = _invitation(db, _token(fine))
+    expected = datetime.combine(day, datetime.min.time().replace(hour=3, minute=30), tzinfo=OSLO)
+    assert invitation.starts_at == expected.astimezone(timezone.utc)
+
+
+@pytest.mark.parametrize("state", [visits.COMPLETED, visits.WITHDRAWN, visits.CANCELLED, visits.EXPIRED])
+def test_an_invitation_that_is_over_cannot_be_cancelled_or_changed(sign_in, db, state):
+    staff = sign_in()
+    token = _token(_create(staff))
+    invitation = _invitation(db, token)
+    db.execute(text("UPDATE invitations SET state = :s WHERE id = :i"), {"s": state, "i": invitation.id})
+    db.commit()
+    page = staff.get(f"/staff/invitations/{invitation.id}").get_data(as_text=True)
+    assert "/revoke" not in page and "/new-link" not in page and "/edit" not in page
+    assert staff.form(f"/staff/invitations/{invitation.id}/revoke", {}).status_code == 409
+    assert staff.form(f"/staff/invitations/{invitation.id}/new-link", {}).status_code == 409
+    assert staff.get(f"/staff/invitations/{invitation.id}/edit").status_code == 409
+    after = _invitation(db, token)
+    assert (after.state, after.link_generation) == (state, 1)

@@ -1,0 +1,164 @@
+"""The invitation's rules that the outside review found missing: every (state, action) pair goes through
+the domain module, appointments lie between today and the horizon, and clock changes are named (R3, R65)."""
+from datetime import date, datetime, time, timedelta, timezone
+
+import pytest
+
+from patientapp import visits, waiting
+from patientapp.models import Clinic, Invitation, Knock, Staff
+
+UTC = timezone.utc
+NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+LAPSE = timedelta(minutes=15)
+ACTIONS = ("reschedule", "replace-link", "cancel", "knock", "admit", "complete", "withdraw")
+# What each action does from each state; absent: refused, with nothing changed.
+EXPECTED = {
+    ("reschedule", visits.SCHEDULED): visits.SCHEDULED, ("reschedule", visits.OPENED): visits.OPENED,
+    ("reschedule", visits.KNOCKING): visits.KNOCKING, ("reschedule", visits.ADMITTED): visits.ADMITTED,
+    ("replace-link", visits.SCHEDULED): visits.SCHEDULED, ("replace-link", visits.OPENED): visits.OPENED,
+    ("replace-link", visits.KNOCKING): visits.OPENED, ("replace-link", visits.ADMITTED): visits.OPENED,
+    ("cancel", visits.SCHEDULED): visits.CANCELLED, ("cancel", visits.OPENED): visits.CANCELLED,
+    ("cancel", visits.KNOCKING): visits.CANCELLED, ("cancel", visits.ADMITTED): visits.CANCELLED,
+    ("knock", visits.SCHEDULED): visits.KNOCKING, ("knock", visits.OPENED): visits.KNOCKING,
+    ("knock", visits.KNOCKING): visits.KNOCKING, ("knock", visits.ADMITTED): visits.ADMITTED,
+    ("admit", visits.KNOCKING): visits.ADMITTED,
+    ("complete", visits.ADMITTED): visits.COMPLETED,
+    ("withdraw", visits.SCHEDULED): visits.WITHDRAWN, ("withdraw", visits.OPENED): visits.WITHDRAWN,
+    ("withdraw", visits.KNOCKING): visits.WITHDRAWN, ("withdraw", visits.ADMITTED): visits.WITHDRAWN,
+    ("withdraw", visits.COMPLETED): None, ("withdraw", visits.WITHDRAWN): visits.WITHDRAWN,
+}
+
+
+@pytest.fixture
+def scene(db):
+    clinic = Clinic(slug="c", display_name="Nordby", phone="+4712345678", time_zone="Europe/Oslo",
+                    room_settings={})
+    staff = Staff(clinic=clinic, email="a@b.no", display_name="A", role="admin", user_handle=b"x" * 64)
+    db.add_all([clinic, staff])
+    db.flush()
+    return db, clinic, staff
+
+
+def _in_state(db, clinic, state: str) -> Invitation:
+    """An invitation in `state`, with the knock that state implies."""
+    start = NOW + timedelta(minutes=10)
+    invitation, _ = visits.create_invitation(db, clinic, start, start + timedelta(minutes=30), "nb")
+    invitation.state = state
+    knock_state = {visits.KNOCKING: waiting.WAITING, visits.ADMITTED: waiting.ADMITTED}.get(state)
+    if knock_state:
+        db.add(Knock(invitation=invitation, state=knock_state, consent_version=waiting.CONSENT_VERSION,
+                     created_at=NOW, last_seen_at=NOW, lapses_at=NOW + LAPSE, admitted_at=NOW,
+                     handoff_expires_at=NOW + waiting.HANDOFF_TTL))
+    db.flush()
+    return invitation
+
+
+def _do(db, staff, invitation: Invitation, action: str) -> None:
+    start = NOW + timedelta(days=1)
+    if action == "reschedule":
+        visits.reschedule(invitation, start, start + timedelta(minutes=30), "ar", "AB", None, NOW)
+    elif action == "replace-link":
+        visits.replace_link(db, invitation, NOW)
+    elif action == "cancel":
+        visits.cancel(db, invitation, NOW)
+    elif action == "knock":
+        waiting.knock(db, invitation, waiting.CONSENT_VERSION, NOW, LAPSE)
+    elif action in ("admit", "complete"):
+        knock = waiting.latest_knock(db, invitation)
+        if knock is None:
+            raise waiting.Refused("no knock")  # staff act on a knock: without one there is no button
+        if action == "admit":
+            waiting.admit(db, knock, staff, NOW)
+        else:
+            waiting.end(knock, NOW)
+    elif action == "withdraw":
+        waiting.withdraw(db, invitation, NOW)
+
+
+@pytest.mark.parametrize("state", visits.STATES)
+@pytest.mark.parametrize("action", ACTIONS)
+def test_every_state_and_action(scene, state, action):
+    """The review found a completed or withdrawn invitation could be cancelled: no pair may slip past."""
+    db, clinic, staff = scene
+    invitation = _in_state(db, clinic, state)
+    expected = EXPECTED.get((action, state))
+    before = (invitation.state, invitation.token_hash, invitation.starts_at, invitation.link_generation)
+    refusals = (visits.InvalidTransition, waiting.Refused)
+    if expected is None:
+        with pytest.raises(refusals):
+            _do(db, staff, invitation, action)
+        assert (invitation.state, invitation.token_hash, invitation.starts_at, invitation.link_generation) == before
+    else:
+        _do(db, staff, invitation, action)
+        assert invitation.state == expected
+
+
+def test_staff_actions_offered_match_the_rules(scene):
+    db, clinic, _ = scene
+    for state in visits.STATES:
+        invitation = _in_state(db, clinic, state)
+        for action in visits.STAFF_ACTIONS:
+            assert visits.allowed(invitation, action) == ((action, state) in EXPECTED), (action, state)
+
+
+def test_cancel_and_replace_end_the_active_knock(scene):
+    db, clinic, staff = scene
+    admitted = _in_state(db, clinic, visits.ADMITTED)
+    visits.cancel(db, admitted, NOW)
+    assert waiting.latest_knock(db, admitted).state == waiting.ENDED  # the room is free again
+    knocking = _in_state(db, clinic, visits.KNOCKING)
+    old_hash = knocking.token_hash
+    token = visits.replace_link(db, knocking, NOW)
+    assert waiting.latest_knock(db, knocking).state == waiting.DENIED
+    assert knocking.link_generation == 2 and knocking.token_hash != old_hash
+    assert visits.find_by_token(db, token) is knocking
+
+
+@pytest.mark.parametrize("day, reason", [
+    (date(2026, 11, 22), "past"), (date(1, 1, 1), "past"), (date(9999, 12, 31), "too-far"),
+    (date(9000, 1, 1), "too-far"), (date(2027, 11, 24), "too-far"),
+])
+def test_days_outside_today_and_the_horizon_are_refused(day, reason):
+    with pytest.raises(visits.OutOfRange) as refused:
+        visits.check_day(day, "Europe/Oslo", NOW)
+    assert refused.value.reason == reason
+
+
+def test_days_inside_the_horizon_are_taken():
+    visits.check_day(date(2026, 11, 23), "Europe/Oslo", NOW)
+    visits.check_day(date(2027, 11, 23), "Europe/Oslo", NOW)
+    visits.check_day(date(2026, 12, 23), "Europe/Oslo", NOW, timedelta(days=30))
+    with pytest.raises(visits.OutOfRange):
+        visits.check_day(date(2026, 12, 24), "Europe/Oslo", NOW, timedelta(days=30))
+
+
+def test_an_appointment_that_has_ended_is_refused():
+    start = NOW - timedelta(hours=1)
+    with pytest.raises(visits.OutOfRange) as refused:
+        visits.check_schedule(start, start + timedelta(minutes=30), "Europe/Oslo", NOW)
+    assert refused.value.reason == "ended"
+
+
+def test_a_time_the_clocks_skip_is_refused_with_its_span():
+    with pytest.raises(visits.AmbiguousLocalTime) as refused:
+        visits.local_to_utc(date(2027, 3, 28), time(2, 30), "Europe/Oslo")
+    assert refused.value.kind == "gap"
+    assert (refused.value.start, refused.value.end) == (datetime(2027, 3, 28, 2, 0), datetime(2027, 3, 28, 3, 0))
+
+
+def test_a_time_the_clocks_show_twice_is_refused_with_its_span():
+    with pytest.raises(visits.AmbiguousLocalTime) as refused:
+        visits.local_to_utc(date(2027, 10, 31), time(2, 30), "Europe/Oslo")
+    assert refused.value.kind == "repeated"
+    assert (refused.value.start, refused.value.end) == (datetime(2027, 10, 31, 2, 0), datetime(2027, 10, 31, 3, 0))
+
+
+@pytest.mark.parametrize("day, at, utc", [
+    (date(2027, 3, 28), time(1, 59), datetime(2027, 3, 28, 0, 59, tzinfo=UTC)),
+    (date(2027, 3, 28), time(3, 0), datetime(2027, 3, 28, 1, 0, tzinfo=UTC)),
+    (date(2027, 10, 31), time(1, 59), datetime(2027, 10, 30, 23, 59, tzinfo=UTC)),
+    (date(2027, 10, 31), time(3, 0), datetime(2027, 10, 31, 2, 0, tzinfo=UTC)),
+    (date(2026, 12, 3), time(14, 30), datetime(2026, 12, 3, 13, 30, tzinfo=UTC)),
+])
+def test_times_around_the_clock_changes_are_exact(day, at, utc):
+    assert visits.local_to_utc(day, at, "Europe/Oslo") == utc
