@@ -12,9 +12,14 @@ from urllib.parse import quote, urlencode, urlsplit
 
 DEFAULT_ALLOWLIST = ["join.nhn.no", "*.whereby.com"]
 PROVIDERS = ("pexip", "whereby", "template")
-# Whereby's UI is offered in English and Norwegian ("nb") among our six languages. Other codes are
-# left out of the URL so that Whereby falls back to the browser's language instead of erroring.
-WHEREBY_LANGS = {"en", "nb"}
+# Whereby's documented `lang` values include English, Norwegian ("nb") and Polish among our six
+# languages. Arabic, Somali and Urdu are left out of the URL so that Whereby falls back to the
+# browser's language instead of erroring.
+WHEREBY_LANGS = {"en", "nb", "pl"}
+# How a Pexip node names a meeting in its web app's URL. Web App 1 (up to Pexip Infinity v24, and what
+# join.nhn.no answers today) is the default; v25+ serve Web App 2 under /webapp/#/ and Web App 3 under
+# /webapp3/m/. A clinic picks its node's style per room and checks the link before going live (README).
+PEXIP_LINK_STYLES = ("webapp1", "webapp2", "webapp3")
 # Hosts reachable only from this machine; allowed over http with allow_local for development and
 # tests (a fake video room), never in production configuration.
 LOCAL_HOSTS = {"localhost", "127.0.0.1"}
@@ -33,8 +38,6 @@ URL_CHARS = re.compile(r"[!-\[\]-~]+")
 MAX_URL = 2000
 MAX_NAME = 80
 TEMPLATE_FIELDS = {"name", "lang"}
-PROVIDER_FIELDS = {"pexip": ("node", "alias", "autolock"), "whereby": ("subdomain", "room"),
-                   "template": ("template",)}
 
 
 class RoomError(ValueError):
@@ -141,6 +144,10 @@ def validate_room(room: dict, allowlist: list[str], allow_local: bool = False) -
         if not isinstance(autolock, bool):
             raise RoomError("field", "'autolock' must be true or false.")
         clean["autolock"] = autolock
+        style = room.get("link_style") or PEXIP_LINK_STYLES[0]
+        if style not in PEXIP_LINK_STYLES:
+            raise RoomError("field", "'link_style' is not a known Pexip web app.")
+        clean["link_style"] = style
     elif provider == "whereby":
         clean["subdomain"] = _text(room, "subdomain", SUBDOMAIN)
         clean["room"] = _text(room, "room", WHEREBY_ROOM)
@@ -174,8 +181,14 @@ def validate_rooms(rooms: list, allowlist: list[str], allow_local: bool = False)
 def _build(room: dict, name: str, lang: str) -> str:
     provider = room["provider"]
     if provider == "pexip":
-        query = urlencode({"name": name, "role": "guest", "callType": "video"})
-        return f"https://{room['node']}/webapp/conference/{quote(room['alias'], safe='')}?{query}"
+        query = {"name": name, "role": "guest", "callType": "video"}
+        alias = quote(room["alias"], safe="@")  # "@" stays as it is in Pexip's own links (alias@domain)
+        style = room.get("link_style") or PEXIP_LINK_STYLES[0]
+        if style == "webapp2":
+            return f"https://{room['node']}/webapp/#/?{urlencode({'conference': room['alias'], **query}, safe='@')}"
+        if style == "webapp3":
+            return f"https://{room['node']}/webapp3/m/{alias}?{urlencode(query)}"
+        return f"https://{room['node']}/webapp/conference/{alias}?{urlencode(query)}"
     if provider == "whereby":
         params = {"displayName": name} | ({"lang": lang} if lang in WHEREBY_LANGS else {})
         return f"https://{room['subdomain']}.whereby.com/{room['room']}?{urlencode(params)}"

@@ -11,7 +11,7 @@ from wtforms import (BooleanField, DateField, EmailField, IntegerField, SelectCh
 from werkzeug.datastructures import MultiDict
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
-from .. import embedding, i18n, waiting
+from .. import embedding, i18n
 
 LANGUAGE_CHOICES = [SelectChoice(code, lang.name) for code, lang in i18n.LANGUAGES.items()]
 # Eleven digits in a row look like a Norwegian national ID number (fødselsnummer): never in a label (R52).
@@ -83,13 +83,13 @@ class RoomForm(Form):
     node = StringField(_l("Pexip address (host)"), default="join.nhn.no", validators=[Optional(), Length(max=253)])
     alias = StringField(_l("Meeting room number or alias"), validators=[Optional(), Length(max=64)])
     autolock = BooleanField(_l("The room locks itself (autolås)"), default=True)
+    link_style = SelectField(_l("Link style of the Pexip web app"), choices=[
+        SelectChoice("webapp1", _l("Web App 1: /webapp/conference/… (Join i helsenett today)")),
+        SelectChoice("webapp2", _l("Web App 2: /webapp/#/?conference=…")),
+        SelectChoice("webapp3", _l("Web App 3: /webapp3/m/…"))], default="webapp1")
     subdomain = StringField(_l("Whereby subdomain"), validators=[Optional(), Length(max=63)])
     room = StringField(_l("Whereby room name"), validators=[Optional(), Length(max=100)])
     template = StringField(_l("URL template"), validators=[Optional(), Length(max=500)])
-
-
-class MessageForm(Form):
-    message = SelectField(choices=[SelectChoice(key) for key in waiting.MESSAGES])
 
 
 class OriginForm(Form):

@@ -41,8 +41,24 @@ def assert_rejected(code, fn, *args, **kwargs):
 # --- URLs per provider --------------------------------------------------------------------------
 
 def test_pexip_url_exactly():
+    # "@" unescaped, as in Pexip's own links (the review: it was sent as %40).
     assert room_url(pexip(), NAME, "nb", DEFAULT_ALLOWLIST) == (
-        f"https://join.nhn.no/webapp/conference/vmr.123%40nhn.no?name={PLUS_NAME}&role=guest&callType=video")
+        f"https://join.nhn.no/webapp/conference/vmr.123@nhn.no?name={PLUS_NAME}&role=guest&callType=video")
+
+
+@pytest.mark.parametrize("style, url", [
+    ("webapp1", f"https://join.nhn.no/webapp/conference/vmr.123@nhn.no?name={PLUS_NAME}&role=guest&callType=video"),
+    ("webapp2", f"https://join.nhn.no/webapp/#/?conference=vmr.123@nhn.no&name={PLUS_NAME}&role=guest&callType=video"),
+    ("webapp3", f"https://join.nhn.no/webapp3/m/vmr.123@nhn.no?name={PLUS_NAME}&role=guest&callType=video"),
+])
+def test_pexip_link_style_is_a_room_setting(style, url):
+    assert room_url(pexip(link_style=style), NAME, "nb", DEFAULT_ALLOWLIST) == url
+    assert validate_room(pexip(link_style=style), DEFAULT_ALLOWLIST)["link_style"] == style
+
+
+def test_pexip_link_style_defaults_to_web_app_1_and_refuses_others():
+    assert validate_room(pexip(), DEFAULT_ALLOWLIST)["link_style"] == "webapp1"
+    assert_rejected("field", validate_room, pexip(link_style="webapp9"), DEFAULT_ALLOWLIST)
 
 
 def test_whereby_url_exactly():
@@ -50,8 +66,8 @@ def test_whereby_url_exactly():
         f"https://nordby.whereby.com/venterom-1?displayName={PLUS_NAME}&lang=nb")
 
 
-@pytest.mark.parametrize("lang, suffix", [("nb", "&lang=nb"), ("en", "&lang=en"), ("ar", ""), ("so", ""),
-                                          ("pl", ""), ("ur", ""), ("", ""), ("nb&x=1", "")])
+@pytest.mark.parametrize("lang, suffix", [("nb", "&lang=nb"), ("en", "&lang=en"), ("pl", "&lang=pl"), ("ar", ""),
+                                          ("so", ""), ("ur", ""), ("", ""), ("nb&x=1", "")])
 def test_whereby_lang_only_for_languages_whereby_has(lang, suffix):
     assert room_url(whereby(), "Kari", lang, DEFAULT_ALLOWLIST) == (
         "https://nordby.whereby.com/venterom-1?displayName=Kari" + suffix)
@@ -189,7 +205,7 @@ def test_validate_cleans_and_keeps_only_known_fields():
                  subdomain="nordby", notes="x", autolock=False)
     assert validate_room(room, DEFAULT_ALLOWLIST) == dict(
         key="lege-1", label="Dr. Nordby", provider="pexip", node="join.nhn.no", alias="vmr.123@nhn.no",
-        autolock=False)
+        autolock=False, link_style="webapp1")
     assert validate_room(whereby(template="https://x"), DEFAULT_ALLOWLIST) == whereby()
     assert validate_room(template(node="join.nhn.no"), TEMPLATE_ALLOWLIST) == template()
 
@@ -308,7 +324,7 @@ def test_template_query_without_path_is_fine():
 
 
 def test_validate_rooms_needs_unique_keys():
-    assert rooms.validate_rooms([pexip(), whereby()], DEFAULT_ALLOWLIST) == [pexip(), whereby()]
+    assert rooms.validate_rooms([pexip(), whereby()], DEFAULT_ALLOWLIST) == [pexip(link_style="webapp1"), whereby()]
     assert rooms.validate_rooms([], DEFAULT_ALLOWLIST) == []
     assert_rejected("key", rooms.validate_rooms, [whereby(), pexip(key="venterom")], DEFAULT_ALLOWLIST)
     assert_rejected("field", rooms.validate_rooms, {"rooms": []}, DEFAULT_ALLOWLIST)
