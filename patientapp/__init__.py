@@ -12,6 +12,7 @@ from markupsafe import Markup
 from flask_babel import Babel
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import BuildError
 
 from . import assets, config, db, errors, guides, i18n, limits, logs, security, waiting_watch, workload
 
@@ -142,11 +143,24 @@ def _instance_secret(instance: Path) -> str:
 
 
 def _template_helpers(app: Flask) -> None:
+    # Pages whose URL holds a token: their language links go to the page the token leads to (R5).
+    token_pages = {"patient.open_link": "patient.landing", "patient.open_device_link": "patient.landing",
+                   "staff.enrol_link": "staff.enrol"}
+
     def language_url(code: str) -> str:
-        """This page in another language. Never a token path: those would put a token in the page (R5)."""
-        path = request.path
-        if path.startswith(("/i/", "/d/")):
-            path = url_for("patient.landing")
+        """This page in another language, built from the matched route, never from the raw path: an
+        unmatched path such as "/\\evil.example/x" would otherwise become an off-site link."""
+        endpoint = request.endpoint if request.url_rule is not None else None
+        path = "/"
+        if endpoint in token_pages:
+            path = url_for(token_pages[endpoint])
+        elif endpoint is not None:
+            try:
+                path = url_for(endpoint, **(request.view_args or {}))
+            except BuildError:  # a route that cannot be built again from its arguments
+                path = "/"
+        if not path.startswith("/") or path.startswith(("//", "/\\")):
+            path = "/"
         return f"{path}?lang={code}"
 
     def guide_for(slug: str):

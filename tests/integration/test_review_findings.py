@@ -187,3 +187,25 @@ def test_an_invitation_that_is_over_cannot_be_cancelled_or_changed(sign_in, db, 
     assert staff.get(f"/staff/invitations/{invitation.id}/edit").status_code == 409
     after = _invitation(db, token)
     assert (after.state, after.link_generation) == (state, 1)
+
+
+@pytest.mark.parametrize("path", [
+    "/%5Cevil.example/x", "/%5C%5Cevil.example/x", "/x//evil.example", "/%2F%2Fevil.example/x",
+    "/\\evil.example", "/guides/%5Cevil.example", "/guides/..%5C..%5Cevil", "/staff/enrol/%5Cevil.example",
+    "/i/%5Cevil.example", "/d/%5Cevil.example", "/visit/%5C%5Cevil.example", "/static/%5Cevil.example/x.css",
+])
+def test_every_link_on_an_error_page_stays_on_this_host(client, app, path):
+    """The review: the language switcher built "/\\evil.example/x?lang=nb" from the raw path."""
+    from urllib.parse import urljoin, urlsplit
+
+    base = app.config["PUBLIC_BASE_URL"].rstrip("/")
+    response = client.get(path)
+    assert response.status_code >= 400
+    page = response.get_data(as_text=True)
+    hrefs = re.findall(r'href="([^"]*)"', page)
+    assert hrefs, "the error page has links (the switcher, the way home)"
+    # "#main" stays on this very page; "tel:113" calls the emergency number.
+    for href in (h for h in hrefs if not h.startswith(("#", "tel:"))):
+        # Browsers read "\" as "/" in http(s) URLs (WHATWG URL): "/\evil.example" is "//evil.example".
+        target = urlsplit(urljoin(base + "/", unescape(href).replace("\\", "/")))
+        assert (target.scheme, target.netloc) == tuple(urlsplit(base)[:2]), href
