@@ -24,6 +24,7 @@ DEFAULTS: dict[str, object] = {
     "RATE_LIMIT_SMS": "20/hour",  # per staff member
     "RATE_LIMIT_SMS_CLINIC": "200/day",
     "RATE_LIMIT_ENROL": "5/hour",  # per address, enrolment links
+    "RATE_LIMIT_DOWNLOAD": "6/minute;30/hour",  # per address, the check's speed sample (256 KiB each)
     "SECRET_KEY": "",  # empty: generated once and kept in the instance folder
     "EXTRA_HOSTS": "",  # host names to answer for besides PUBLIC_BASE_URL's, comma-separated
     # Reverse proxies in front of the app whose X-Forwarded-For/-Proto are trusted (ProxyFix, R31); 0: none.

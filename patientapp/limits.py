@@ -118,6 +118,8 @@ RULES: dict[str, tuple[Rule, ...]] = {
     # Sending costs money and could be used to pester someone.
     "staff.send_sms": (Rule("RATE_LIMIT_SMS", by_staff), Rule("RATE_LIMIT_SMS_CLINIC", by_clinic, "sms-clinic")),
     "staff.enrol_link": (Rule("RATE_LIMIT_ENROL", by_address),),
+    # Each call sends up to a mebibyte of random bytes to anyone: a check takes one sample.
+    "check.download": (Rule("RATE_LIMIT_DOWNLOAD", by_address),),
 }
 
 JSON_PATHS = ("/api/", "/staff/api/", "/staff/webauthn/")

@@ -1,6 +1,8 @@
 """The invitation's life: creation, the link's window and the state machine. No Flask here."""
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
@@ -47,6 +49,10 @@ STAFF_ACTIONS: dict[str, frozenset[str]] = {
 }
 
 MAX_LABEL_LENGTH = 20
+# Separators people put inside a national ID number ("010190 12345", "01.01.90-12345"): removed between
+# digits before looking for eleven in a row, so that only the digits decide.
+_DIGIT_SEPARATORS = re.compile(r"(?<=\d)[\s.,:;/_\-\u2010-\u2015]+(?=\d)")
+_ELEVEN_DIGITS = re.compile(r"\d{11}", re.ASCII)
 DEFAULT_HORIZON = timedelta(days=365)
 
 
@@ -136,6 +142,14 @@ class Window:
         return invitation.state not in DEAD_STATES and now <= invitation.ends_at + self.grace
 
 
+def looks_like_national_id(label: str) -> bool:
+    """Does a staff label hold a Norwegian national ID number (fødselsnummer) or D-number: eleven digits,
+    however they are spaced or punctuated (R52)? A short reference such as "AB 12" does not."""
+    digits = "".join(str(unicodedata.digit(c)) if c.isdigit() and unicodedata.digit(c, None) is not None else c
+                     for c in label)  # "٠١٠١٩٠…" in another script is the same number
+    return bool(_ELEVEN_DIGITS.search(_DIGIT_SEPARATORS.sub("", digits)))
+
+
 def allowed(invitation: Invitation, action: str) -> bool:
     """May staff do `action` ("reschedule", "replace-link", "cancel") to this invitation now?"""
     return invitation.state in STAFF_ACTIONS[action]
@@ -178,8 +192,7 @@ def create_invitation(
         check_schedule(starts_at, ends_at, clinic.time_zone, now, horizon)
     if languages and language not in languages:
         raise InvalidInvitation("unknown language")
-    if label is not None and len(label) > MAX_LABEL_LENGTH:
-        raise InvalidInvitation("label too long")
+    _check_label(label)
     token = links.new_token()
     invitation = Invitation(
         ref=links.new_ref(),
@@ -221,14 +234,20 @@ def open_invitation(invitation: Invitation, now: datetime) -> None:
         transition(invitation, OPENED, now)
 
 
+def _check_label(label: str | None) -> None:
+    if label is not None and len(label) > MAX_LABEL_LENGTH:
+        raise InvalidInvitation("label too long")
+    if label and looks_like_national_id(label):
+        raise InvalidInvitation("a national ID number in the label")
+
+
 def reschedule(invitation: Invitation, starts_at: datetime, ends_at: datetime, language: str, label: str | None,
                room_ref: str | None, now: datetime, horizon: timedelta = DEFAULT_HORIZON) -> None:
     """Move the appointment or change its room, language or label; the link stays the same."""
     _require(invitation, "reschedule")
     if ends_at <= starts_at:
         raise InvalidInvitation("the appointment must end after it starts")
-    if label is not None and len(label) > MAX_LABEL_LENGTH:
-        raise InvalidInvitation("label too long")
+    _check_label(label)
     check_schedule(starts_at, ends_at, invitation.clinic.time_zone, now, horizon)
     invitation.starts_at, invitation.ends_at = starts_at, ends_at
     invitation.language, invitation.label, invitation.room_ref = language, label or None, room_ref or None

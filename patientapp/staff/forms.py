@@ -1,8 +1,6 @@
 """Forms of the clinic's workspace (Flask-WTF: CSRF and validation, messages in the staff member's language)."""
 from __future__ import annotations
 
-import re
-
 from flask import request
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -11,15 +9,14 @@ from wtforms import (BooleanField, DateField, EmailField, IntegerField, SelectCh
 from werkzeug.datastructures import MultiDict
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
-from .. import embedding, i18n
+from .. import embedding, i18n, visits
 
 LANGUAGE_CHOICES = [SelectChoice(code, lang.name) for code, lang in i18n.LANGUAGES.items()]
-# Eleven digits in a row look like a Norwegian national ID number (fødselsnummer): never in a label (R52).
-NATIONAL_ID = re.compile(r"\d{6}\s*\d{5}")
 
 
 def no_national_id(form, field):
-    if field.data and NATIONAL_ID.search(field.data):
+    """Never a national ID number in a label (R52); the rule is the invitation module's."""
+    if field.data and visits.looks_like_national_id(field.data):
         raise ValidationError(_l("Do not write a national ID number. Use initials or a reference."))
 
 
@@ -46,7 +43,7 @@ class InvitationForm(Form):
         NumberRange(5, 240, _l("The duration must be between 5 and 240 minutes."))])
     language = SelectField(_l("The patient's language"), choices=LANGUAGE_CHOICES, default="nb")
     label = StringField(_l("Label for staff (initials or reference)"), validators=[
-        Optional(), Length(max=20, message=_l("At most 20 characters.")), no_national_id])
+        Optional(), Length(max=visits.MAX_LABEL_LENGTH, message=_l("At most 20 characters.")), no_national_id])
     room = SelectField(_l("Video room"), choices=[], validate_choice=True)
 
 

@@ -239,6 +239,21 @@ def test_enrolment_links_are_limited_per_address(limited):
     _assert_retry_after(client.get(f"/staff/enrol/{links.new_token()}"), 3600)
 
 
+def test_speed_samples_are_limited_per_address(limited):
+    """The review: a mebibyte of random bytes per anonymous call, without a limit."""
+    client = limited.test_client()
+    for _ in range(6):
+        assert client.get("/api/check/download?bytes=1024").status_code == 200
+    refused = client.get("/api/check/download?bytes=1024")
+    _assert_retry_after(refused, 60)
+    assert refused.mimetype == "application/json" and len(refused.data) < 1000
+    limited.config["RATE_LIMIT_DOWNLOAD"] = "100/minute;30/hour"  # the hourly cap, on its own
+    other = limited.test_client()
+    answers = [other.get("/api/check/download?bytes=1", environ_base={"REMOTE_ADDR": "10.9.9.9"}).status_code
+               for _ in range(31)]
+    assert answers == [200] * 30 + [429]
+
+
 # -- storage ---------------------------------------------------------------------------------------
 
 def test_two_app_objects_on_one_redis_share_their_counts(app, database_url, tmp_path, redis_prefix):

@@ -209,3 +209,14 @@ def test_every_link_on_an_error_page_stays_on_this_host(client, app, path):
         # Browsers read "\" as "/" in http(s) URLs (WHATWG URL): "/\evil.example" is "//evil.example".
         target = urlsplit(urljoin(base + "/", unescape(href).replace("\\", "/")))
         assert (target.scheme, target.netloc) == tuple(urlsplit(base)[:2]), href
+
+
+@pytest.mark.parametrize("label", ["010190-12345", "01.01.90 12345", "0101901234 5", "410190 12345"])
+def test_the_form_refuses_a_national_id_number_however_it_is_written(sign_in, db, label):
+    staff = sign_in()
+    staff.get("/staff/?lang=en")
+    before = _count(db)
+    response = _create(staff, label=label)
+    assert response.status_code == 422 and "Do not write a national ID number" in _form_error(response)
+    assert _count(db) == before
+    assert _create(staff, label="AB 12").status_code == 200

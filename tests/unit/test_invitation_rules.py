@@ -162,3 +162,29 @@ def test_a_time_the_clocks_show_twice_is_refused_with_its_span():
 ])
 def test_times_around_the_clock_changes_are_exact(day, at, utc):
     assert visits.local_to_utc(day, at, "Europe/Oslo") == utc
+
+
+@pytest.mark.parametrize("label", [
+    "01019012345", "010190 12345", "010190-12345", "01.01.90 12345", "0101901234 5", "01 01 90 123 45",
+    "410190-12345", "x 01019012345 y", "٠١٠١٩٠١٢٣٤٥", "010190\u201312345",
+])
+def test_national_id_numbers_are_found_however_they_are_written(label):
+    """The review: "010190-12345", "01.01.90 12345" and "0101901234 5" passed the guard (R52)."""
+    assert visits.looks_like_national_id(label)
+
+
+@pytest.mark.parametrize("label", ["AB 12", "KN", "Rom 3 kl 14:30", "ref 2026-12-03", "1234567890", "A1B2C3D4E5F6",
+                                   "12345 678901a"[:5], "tlf 22 33 44 55"])
+def test_short_references_are_not_mistaken_for_national_id_numbers(label):
+    assert not visits.looks_like_national_id(label)
+
+
+def test_a_national_id_number_never_reaches_the_database(scene):
+    db, clinic, _ = scene
+    start = NOW + timedelta(hours=1)
+    with pytest.raises(visits.InvalidInvitation):
+        visits.create_invitation(db, clinic, start, start + timedelta(minutes=30), "nb", label="010190 12345")
+    invitation = _in_state(db, clinic, visits.SCHEDULED)
+    with pytest.raises(visits.InvalidInvitation):
+        visits.reschedule(invitation, start, start + timedelta(minutes=30), "nb", "01.01.90-12345", None, NOW)
+    assert invitation.label is None
