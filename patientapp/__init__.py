@@ -1,6 +1,7 @@
 """patientapp: a patient's way into a video consultation."""
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 from datetime import timedelta
@@ -14,7 +15,7 @@ from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import BuildError
 
-from . import assets, config, db, errors, guides, i18n, limits, logs, security, waiting_watch, workload
+from . import assets, config, db, errors, guides, i18n, limits, logs, security, sms, waiting_watch, workload
 
 csrf = CSRFProtect()
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -58,6 +59,10 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     # JSON logs, redacted, with a request id per request (R49-R51).
     logs.init_app(app)
+    if str(app.config["SMS_GATEWAY"]).strip().lower() == "outbox" and not sms.outbox_allowed(app.config):
+        logging.getLogger("patientapp").warning(
+            "SMS_GATEWAY=outbox does not run on a public https address: no SMS can be sent. "
+            "Configure a real gateway (PATIENTAPP_SMS_GATEWAY=http).")
     # UTF-8 JSON: Arabic and Urdu text is a third of the size of \uXXXX escapes. Jinja's tojson
     # still escapes <, >, & and ' so JSON inside a page stays safe.
     app.json = BoundedJSONProvider(app)
@@ -185,6 +190,7 @@ def _template_helpers(app: Flask) -> None:
         bidi=lambda text: Markup("<bdi>%s</bdi>") % text,
         phone_link=lambda phone: Markup('<a href="%s"><bdi dir="ltr">%s</bdi></a>') % (phone.href, phone.display),
         emergency_link=lambda: Markup('<a href="tel:113"><bdi dir="ltr">113</bdi></a>'),
+        outbox_allowed=sms.outbox_allowed,
     )
 
     @app.after_request

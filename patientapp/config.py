@@ -66,6 +66,8 @@ DEFAULTS: dict[str, object] = {
     "EMERGENCY_ROUTINE_URL": "",
     "STAFF_IDLE_MINUTES": 30,
     "SMS_GATEWAY": "outbox",
+    # The development outbox refuses a public https PUBLIC_BASE_URL unless this is set (a test host).
+    "SMS_OUTBOX_ALLOWED": False,
     "SMS_HTTP_URL": "",
     "SMS_HTTP_USERNAME": "",
     "SMS_HTTP_PASSWORD": "",

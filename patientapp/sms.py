@@ -161,17 +161,34 @@ def _utc_now() -> str:
 _OUTBOX_LOCK = threading.Lock()
 
 
-class OutboxGateway:
-    """Development only: writes messages to a JSON-lines file; the text holds the invitation link, so never use in production."""
+class OutboxRefused(SendError):
+    """The development outbox will not run for a public https address: production needs a real gateway."""
 
-    def __init__(self, path: Path):
+
+def outbox_allowed(config: dict) -> bool:
+    """The outbox writes working links to a file any admin may read: only for development on this
+    machine (an http or localhost address) unless SMS_OUTBOX_ALLOWED says otherwise (R8, R28)."""
+    if config.get("SMS_OUTBOX_ALLOWED"):
+        return True
+    base = urlsplit(str(config.get("PUBLIC_BASE_URL") or ""))
+    return base.scheme != "https" or (base.hostname or "") in _LOCAL_HOSTS
+
+
+class OutboxGateway:
+    """Development only: writes messages to a JSON-lines file; the text holds the invitation link, so never use in production.
+
+    Each line names the clinic that sent it, and each clinic reads only its own lines."""
+
+    def __init__(self, path: Path, clinic_id: int | None = None):
         self.path = Path(path)
+        self.clinic_id = clinic_id
 
     def send(self, to: str, text: str) -> str:
         """Append one JSON line with the masked number; the full number is never written (R53)."""
         masked = mask_phone(normalise_phone(to))
         message_id = "outbox-" + secrets.token_hex(8)
-        record = {"id": message_id, "at": _utc_now(), "to": masked, "text": text, "segments": segments(text)[1]}
+        record = {"id": message_id, "at": _utc_now(), "clinic": self.clinic_id, "to": masked, "text": text,
+                  "segments": segments(text)[1]}
         line = (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
         try:
             with _OUTBOX_LOCK:
@@ -189,12 +206,15 @@ class OutboxGateway:
         return message_id
 
     def read(self, limit: int = 20) -> list[dict]:
-        """The last `limit` messages, newest first; unreadable lines are skipped."""
+        """This clinic's last `limit` messages (every clinic's without one), newest first; unreadable
+        lines are skipped."""
         if limit <= 0:
             return []
         try:
             with self.path.open(encoding="utf-8") as lines:
-                records = deque((r for r in map(_parse_line, lines) if r is not None), maxlen=limit)
+                records = deque((r for r in map(_parse_line, lines)
+                                 if r is not None and (self.clinic_id is None or r.get("clinic") == self.clinic_id)),
+                                maxlen=limit)
         except FileNotFoundError:
             return []
         return list(reversed(records))
@@ -315,11 +335,14 @@ def outbox_path(instance_path: Path) -> Path:
     return Path(instance_path) / "sms-outbox.jsonl"
 
 
-def gateway_from_config(config: dict, instance_path: Path) -> Gateway:
-    """The configured gateway: the development outbox unless SMS_GATEWAY is "http"."""
+def gateway_from_config(config: dict, instance_path: Path, clinic_id: int | None = None) -> Gateway:
+    """The configured gateway: the development outbox unless SMS_GATEWAY is "http"; OutboxRefused
+    for the outbox on a public https address (outbox_allowed)."""
     kind = str(config.get("SMS_GATEWAY") or "outbox").strip().lower()
     if kind == "outbox":
-        return OutboxGateway(outbox_path(instance_path))
+        if not outbox_allowed(config):
+            raise OutboxRefused("the development outbox does not run on a public address")
+        return OutboxGateway(outbox_path(instance_path), clinic_id)
     if kind == "http":
         if not config.get("SMS_HTTP_URL"):
             raise ValueError("SMS_GATEWAY=http needs SMS_HTTP_URL")

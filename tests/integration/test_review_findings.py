@@ -220,3 +220,50 @@ def test_the_form_refuses_a_national_id_number_however_it_is_written(sign_in, db
     assert response.status_code == 422 and "Do not write a national ID number" in _form_error(response)
     assert _count(db) == before
     assert _create(staff, label="AB 12").status_code == 200
+
+
+def _other_clinic_admin(app, db):
+    from patientapp.models import Clinic
+    from tests.conftest import staff_session
+    from tests.integration.test_workspace import PEXIP, StaffClient
+
+    fresh(db)  # a write after reading: begin anew (SQLite would find the old read's snapshot stale)
+    other = Clinic(slug="other", display_name="Sørby legekontor", phone="+4787654321", time_zone="Europe/Oslo",
+                   room_settings={"rooms": [PEXIP]})
+    db.add(other)
+    db.commit()
+    person, token = staff_session(db, other.id, "admin")
+    return StaffClient(app, person.id, token)
+
+
+def test_the_outbox_shows_only_the_own_clinics_messages_and_only_to_admins(app, sign_in, db):
+    """The review: every clinic's SMS, with working links, for any signed-in staff member."""
+    mine = sign_in()
+    token = _token(_create(mine))
+    invitation = _invitation(db, token)
+    assert mine.form(f"/staff/invitations/{invitation.id}/sms", {"phone": "912 34 567", "token": token}).status_code == 200
+    assert token in mine.get("/staff/outbox").get_data(as_text=True)
+    other = _other_clinic_admin(app, db)
+    page = other.get("/staff/outbox")
+    assert page.status_code == 200 and token not in page.get_data(as_text=True) and "/i/" not in page.get_data(as_text=True)
+    nurse = sign_in(role="staff")
+    assert nurse.get("/staff/outbox").status_code == 403
+    assert "/staff/outbox" not in nurse.get("/staff/").get_data(as_text=True)
+
+
+def test_the_outbox_refuses_to_run_on_a_public_https_address(app, sign_in, db):
+    staff = sign_in()
+    token = _token(_create(staff))
+    invitation = _invitation(db, token)
+    app.config["PUBLIC_BASE_URL"] = "https://video.clinic.example"
+    app.config["EXTRA_HOSTS"] = "localhost"
+    staff.get("/staff/?lang=en")
+    assert staff.get("/staff/outbox").status_code == 404
+    assert "/staff/outbox" not in staff.get("/staff/").get_data(as_text=True)
+    refused = staff.form(f"/staff/invitations/{invitation.id}/sms", {"phone": "912 34 567", "token": token})
+    assert refused.status_code == 502 and "The SMS could not be sent" in unescape(refused.get_data(as_text=True))
+    from pathlib import Path
+    outbox = Path(app.instance_path, "sms-outbox.jsonl")
+    assert not outbox.exists() or token not in outbox.read_text()
+    app.config["SMS_OUTBOX_ALLOWED"] = True  # a test host that says so
+    assert staff.get("/staff/outbox").status_code == 200
