@@ -81,10 +81,45 @@ def new_user_handle() -> bytes:
 # --- enrolment ---------------------------------------------------------------------------------
 
 def new_enrolment(db: Session, staff: Staff, now: datetime) -> str:
-    """A single-use enrolment link token (≥128 bits), valid for an hour; only its hash is kept."""
+    """A single-use enrolment link token (≥128 bits), valid for an hour; only its hash is kept. It
+    ends the person's other unused links: at most one is live per person (R21, R22)."""
+    _end_unused_enrolments(db, staff.id)
     token = new_secret()
     db.add(Enrolment(staff=staff, token_hash=_hash(token), created_at=now, expires_at=now + ENROLMENT_TTL))
     return token
+
+
+def _end_unused_enrolments(db: Session, staff_id: int, keep: int | None = None) -> None:
+    query = delete(Enrolment).where(Enrolment.staff_id == staff_id, Enrolment.used_at.is_(None))
+    if keep is not None:
+        query = query.where(Enrolment.id != keep)
+    db.execute(query)
+
+
+def use_enrolment(db: Session, enrolment: Enrolment, now: datetime) -> None:
+    """The link has made a passkey: it is used, and any other link of the person's ends with it."""
+    enrolment.used_at = now
+    _end_unused_enrolments(db, enrolment.staff_id, keep=enrolment.id)
+
+
+def remove_passkey(db: Session, passkey: Passkey) -> None:
+    """An administrator removes someone's passkey (a lost or stolen device): it can no longer sign in,
+    and the person's sessions end, since one of them may have been opened with it (R22)."""
+    staff_id = passkey.staff_id
+    db.delete(passkey)
+    end_all_sessions(db, staff_id)
+
+
+def disable(db: Session, staff: Staff, now: datetime) -> None:
+    """Disable a user: every session and unused enrolment link of theirs ends at once (R22)."""
+    staff.disabled_at = staff.disabled_at or now
+    end_all_sessions(db, staff.id)
+    _end_unused_enrolments(db, staff.id)
+
+
+def enable(staff: Staff) -> None:
+    """Let a disabled user back in with the passkeys they have; no session is opened for them."""
+    staff.disabled_at = None
 
 
 def _usable(enrolment: Enrolment | None, now: datetime) -> Enrolment | None:

@@ -136,7 +136,7 @@ def register_verify():
     audit.record(db, "passkey-add", staff_id=staff.id, clinic_id=staff.clinic_id)
     response = jsonify(redirect=url_for("staff.passkeys" if enrolment is None else "staff.dashboard"))
     if enrolment is not None:
-        enrolment.used_at = utcnow()
+        staff_auth.use_enrolment(db, enrolment, utcnow())
         session.pop(ENROL_KEY, None)
         staff_auth.end_session(db, request.cookies.get(COOKIE))
         set_session_cookie(response, staff_auth.start_session(db, staff, utcnow()))

@@ -15,7 +15,7 @@ from wtforms import SelectChoice
 
 from .. import appointment, audit, i18n, links, rooms, sms, staff_auth, visits, waiting
 from ..db import get_session
-from ..models import Clinic, Invitation, Knock, Staff, utcnow
+from ..models import Clinic, Invitation, Knock, Passkey, Staff, utcnow
 from . import bp, dashboard as board
 from .forms import InvitationForm, LinkForm, RoomForm, SmsForm, StaffForm
 from .guard import admin_required, load_staff
@@ -342,11 +342,45 @@ def disable(staff_id: int):
     person = _own_staff(staff_id)
     if person.id == g.staff.id:
         abort(409)
-    person.disabled_at = person.disabled_at or utcnow()
-    staff_auth.end_all_sessions(db, person.id)
-    audit.record(db, "staff-disable", staff_id=g.staff.id, clinic_id=g.staff.clinic_id, detail=f"staff={person.id}")
+    staff_auth.disable(db, person, utcnow())
+    audit.staff_action(db, "staff-disable", detail=f"staff={person.id}")
     db.commit()
     return redirect(url_for("staff.team"), code=303)
+
+
+@bp.post("/team/<int:staff_id>/enable")
+@admin_required
+def enable(staff_id: int):
+    """Let a disabled team member back in (with their passkeys, or a new enrolment link)."""
+    db = get_session(write=True)
+    person = _own_staff(staff_id)
+    staff_auth.enable(person)
+    audit.staff_action(db, "staff-enable", detail=f"staff={person.id}")
+    db.commit()
+    return redirect(url_for("staff.team"), code=303)
+
+
+@bp.get("/team/<int:staff_id>/passkeys")
+@admin_required
+def team_passkeys(staff_id: int):
+    """A team member's passkeys, for removing one that was lost or stolen."""
+    person = _own_staff(staff_id)
+    return render_template("staff/team-passkeys.html", person=person,
+                           passkeys=sorted(person.passkeys, key=lambda p: p.created_at))
+
+
+@bp.post("/team/<int:staff_id>/passkeys/<int:passkey_id>/delete")
+@admin_required
+def remove_team_passkey(staff_id: int, passkey_id: int):
+    db = get_session(write=True)
+    person = _own_staff(staff_id)
+    passkey = db.get(Passkey, passkey_id)
+    if passkey is None or passkey.staff_id != person.id:
+        abort(404)
+    staff_auth.remove_passkey(db, passkey)
+    audit.staff_action(db, "passkey-remove", detail=f"staff={person.id}")
+    db.commit()
+    return redirect(url_for("staff.team_passkeys", staff_id=person.id), code=303)
 
 
 @bp.post("/team/<int:staff_id>/link")
