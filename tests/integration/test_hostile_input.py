@@ -179,6 +179,14 @@ ENDPOINTS = [
              changes=frozenset({"enrolments", "audit_events"})),
     Endpoint("/staff/passkeys/<int:passkey_id>/delete", "POST", "/staff/passkeys/{passkey}/delete", "admin",
              changes=frozenset({"passkeys", "audit_events"})),
+    Endpoint("/staff/team/<int:staff_id>/enable", "POST", "/staff/team/{colleague}/enable", "admin",
+             changes=frozenset({"staff", "audit_events"})),
+    Endpoint("/staff/team/<int:staff_id>/passkeys", "GET", "/staff/team/{colleague}/passkeys", "admin",
+             {"lang": _values("ar")}, body="query"),
+    # Removing a colleague's passkey signs them out everywhere.
+    Endpoint("/staff/team/<int:staff_id>/passkeys/<int:passkey_id>/delete", "POST",
+             "/staff/team/{colleague}/passkeys/{colleague_passkey}/delete", "admin",
+             changes=frozenset({"passkeys", "staff_sessions", "audit_events"})),
     Endpoint("/staff/website", "POST", "/staff/website", "admin",
              {"origin": _values("https://www.example.no", "https://bü.example.no:8443", "http://localhost:5101")},
              changes=frozenset({"embed_origins", "audit_events"}), refusal_may=AUDIT),
@@ -278,6 +286,7 @@ class World:
             for number in (1, 2):
                 db.add(Passkey(staff_id=admin.id, credential_id=bytes([number]) * 16, public_key=b"k" * 32,
                                name=f"Key {number}"))
+            db.add(Passkey(staff_id=colleague.id, credential_id=b"c" * 16, public_key=b"k" * 32, name="Kari's phone"))
             staff_token = staff_auth.start_session(db, admin, now)
             staff_auth.start_session(db, colleague, now)
             start = now + timedelta(minutes=10)
@@ -297,6 +306,7 @@ class World:
             db.flush()
             self.ids = {"invitation": other.id, "token": other_token, "colleague": colleague.id, "knock": knock.id,
                         "passkey": db.scalar(select(Passkey.id).where(Passkey.staff_id == admin.id)),
+                        "colleague_passkey": db.scalar(select(Passkey.id).where(Passkey.staff_id == colleague.id)),
                         "origin": origin.id, "room": "room-1"}
         self.staff_client.set_cookie("__Host-staff", staff_token)
         if self.staff_csrf is None:
