@@ -313,14 +313,20 @@ def team():
                 db.add(person)
                 db.flush()
                 enrolment_link = _enrolment_link(staff_auth.new_enrolment(db, person, utcnow()))
-                audit.record(db, "staff-enrol", staff_id=g.staff.id, clinic_id=g.staff.clinic_id, detail=f"staff={person.id}")
+                audit.staff_action(db, "staff-enrol", detail=f"staff={person.id}")
                 db.commit()
                 form = StaffForm(formdata=None)
         else:
             status = 422
-    people = db.scalars(select(Staff).where(Staff.clinic_id == g.staff.clinic_id).order_by(Staff.display_name)).all()
+    return _team_page(form, enrolment_link), status
+
+
+def _team_page(form: StaffForm, enrolment_link: str | None) -> str:
+    """The team page; with a fresh enrolment link and its QR code when one was just made."""
+    people = get_session().scalars(select(Staff).where(Staff.clinic_id == g.staff.clinic_id)
+                                   .order_by(Staff.display_name)).all()
     return render_template("staff/team.html", form=form, people=people, enrolment_link=enrolment_link,
-                           enrolment_qr=qr_svg(enrolment_link) if enrolment_link else None), status
+                           enrolment_qr=qr_svg(enrolment_link) if enrolment_link else None)
 
 
 def _enrolment_link(token: str) -> str:
@@ -392,11 +398,9 @@ def new_enrolment_link(staff_id: int):
     if person.disabled_at:
         abort(409)
     link = _enrolment_link(staff_auth.new_enrolment(db, person, utcnow()))
-    audit.record(db, "staff-enrol", staff_id=g.staff.id, clinic_id=g.staff.clinic_id, detail=f"staff={person.id}")
+    audit.staff_action(db, "staff-enrol", detail=f"staff={person.id}")
     db.commit()
-    people = db.scalars(select(Staff).where(Staff.clinic_id == g.staff.clinic_id).order_by(Staff.display_name)).all()
-    return render_template("staff/team.html", form=StaffForm(formdata=None), people=people, enrolment_link=link,
-                           enrolment_qr=qr_svg(link))
+    return _team_page(StaffForm(formdata=None), link)
 
 
 @bp.route("/rooms", methods=["GET", "POST"])

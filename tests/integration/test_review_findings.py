@@ -267,3 +267,80 @@ def test_the_outbox_refuses_to_run_on_a_public_https_address(app, sign_in, db):
     assert not outbox.exists() or token not in outbox.read_text()
     app.config["SMS_OUTBOX_ALLOWED"] = True  # a test host that says so
     assert staff.get("/staff/outbox").status_code == 200
+
+
+# --- item 4: enrolment links and passkeys -----------------------------------------------------------
+
+def _enrolment_token(response) -> str:
+    return re.search(r"/staff/enrol/([A-Za-z0-9_-]+)", response.get_data(as_text=True)).group(1)
+
+
+def test_a_new_enrolment_link_ends_the_earlier_one(sign_in, app):
+    """The review: every 'new link' left the earlier ones working for their hour."""
+    admin = sign_in()
+    first = _enrolment_token(admin.form("/staff/team", {"email": "ola@example.no", "display_name": "Ola",
+                                                        "role": "staff", "language": "nb"}))
+    from patientapp.models import Staff
+    with app.extensions["patientapp.db"].sessions() as db:
+        ola = db.scalar(select(Staff).where(Staff.email == "ola@example.no"))
+    second = _enrolment_token(admin.form(f"/staff/team/{ola.id}/link", {}))
+    assert first != second
+    assert app.test_client().get(f"/staff/enrol/{first}").status_code == 410
+    assert app.test_client().get(f"/staff/enrol/{second}").status_code == 303
+
+
+def test_using_an_enrolment_link_ends_the_persons_other_links(app, db, clinic):
+    from patientapp import staff_auth
+    from patientapp.models import Enrolment, Staff
+
+    person = Staff(clinic_id=clinic.id, email="x@example.no", display_name="X", role="staff",
+                   user_handle=staff_auth.new_user_handle())
+    db.add(person)
+    db.flush()
+    now = utcnow()
+    # Two live links, as a race between two administrators could leave them.
+    links = [Enrolment(staff=person, token_hash=str(n) * 64, created_at=now, expires_at=now + timedelta(hours=1))
+             for n in (1, 2)]
+    db.add_all(links)
+    db.flush()
+    staff_auth.use_enrolment(db, links[0], now)
+    db.commit()
+    assert db.scalars(select(Enrolment.id).where(Enrolment.staff_id == person.id)).all() == [links[0].id]
+
+
+def test_an_admin_removes_a_lost_passkey_and_the_person_is_signed_out(sign_in, db, app):
+    from patientapp.models import AuditEvent, Passkey
+
+    admin = sign_in()
+    nurse = sign_in(role="staff")
+    db.add(Passkey(staff_id=nurse.staff_id, credential_id=b"n" * 16, public_key=b"k" * 32, name="Lost phone"))
+    db.commit()
+    passkey_id = db.scalar(select(Passkey.id).where(Passkey.staff_id == nurse.staff_id))
+    page = admin.get(f"/staff/team/{nurse.staff_id}/passkeys?lang=en").get_data(as_text=True)
+    assert "Lost phone" in page
+    assert nurse.get("/staff/").status_code == 200
+    # Only an administrator, and only for a passkey of that person.
+    assert nurse.form(f"/staff/team/{nurse.staff_id}/passkeys/{passkey_id}/delete", {}).status_code == 403
+    assert admin.form(f"/staff/team/{admin.staff_id}/passkeys/{passkey_id}/delete", {}).status_code == 404
+    assert admin.form(f"/staff/team/{nurse.staff_id}/passkeys/{passkey_id}/delete", {}).status_code == 303
+    assert nurse.get("/staff/").status_code == 302
+    fresh(db)
+    assert db.get(Passkey, passkey_id) is None
+    assert db.scalar(select(AuditEvent).where(AuditEvent.action == "passkey-remove")) is not None
+
+
+def test_a_disabled_person_can_be_enabled_again(sign_in, db):
+    from patientapp.models import Staff
+
+    admin = sign_in()
+    nurse = sign_in(role="staff")
+    admin.form(f"/staff/team/{nurse.staff_id}/disable", {})
+    assert admin.form(f"/staff/team/{nurse.staff_id}/link", {}).status_code == 409
+    page = admin.get("/staff/team?lang=en").get_data(as_text=True)
+    assert f'action="/staff/team/{nurse.staff_id}/enable"' in page
+    assert admin.form(f"/staff/team/{nurse.staff_id}/enable", {}).status_code == 303
+    fresh(db)
+    assert db.get(Staff, nurse.staff_id).disabled_at is None
+    # Disabling ended the session; enabling does not bring it back.
+    assert nurse.get("/staff/").status_code == 302
+    assert admin.form(f"/staff/team/{nurse.staff_id}/link", {}).status_code == 200
