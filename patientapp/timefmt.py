@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_time
@@ -25,13 +25,23 @@ def describe(starts_at: datetime, ends_at: datetime, tz_name: str, locale: str, 
     relative = {0: "today", 1: "tomorrow"}.get(days_ahead)
     return AppointmentTime(
         relative_day=relative,
-        date=format_date(local_start.date(), "full", locale=locale),
-        start=format_time(local_start, "short", locale=locale),
-        end=format_time(local_end, "short", locale=locale),
+        date=day(local_start.date(), locale),
+        start=wall_clock(local_start, locale),
+        end=wall_clock(local_end, locale),
         iso_start=local_start.isoformat(),
     )
 
 
 def clock(moment: datetime, tz_name: str, locale: str) -> str:
     """A moment's wall-clock time in the clinic's zone, as the patient's language writes it."""
-    return format_time(moment.astimezone(ZoneInfo(tz_name)), "short", locale=locale)
+    return wall_clock(moment.astimezone(ZoneInfo(tz_name)), locale)
+
+
+def day(value: date, locale: str) -> str:
+    """A calendar day as every page writes it in that language (one format per language)."""
+    return format_date(value, "full", locale=locale)
+
+
+def wall_clock(local: datetime, locale: str) -> str:
+    """A local time of day, e.g. "14:30", as the language writes it."""
+    return format_time(local, "short", locale=locale)

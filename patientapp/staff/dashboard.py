@@ -7,13 +7,12 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import url_for
-from babel.dates import format_date
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, lazyload
 
-from .. import checks, i18n, rooms, visits, waiting
+from .. import checks, i18n, rooms, timefmt, visits, waiting
 from ..db import begin_write
 from ..models import Clinic, Invitation, Knock
 
@@ -184,8 +183,9 @@ def schedule_error_text(reason: str, horizon_days: int) -> str:
 
 def clock_change_text(error) -> str:
     """A local time the clocks skip or show twice (visits.AmbiguousLocalTime), named with its span."""
-    values = {"date": format_date(error.start.date(), "short", locale=i18n.current().format_locale),
-              "start": f"{error.start:%H:%M}", "end": f"{error.end:%H:%M}"}
+    locale = i18n.current().format_locale
+    values = {"date": timefmt.day(error.start.date(), locale), "start": timefmt.wall_clock(error.start, locale),
+              "end": timefmt.wall_clock(error.end, locale)}
     if error.kind == "gap":
         return _("On %(date)s the clocks go forward: the times from %(start)s to %(end)s do not exist. "
                  "Choose another time.", **values)
