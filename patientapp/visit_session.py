@@ -21,11 +21,15 @@ def window() -> visits.Window:
 
 
 def start(invitation: Invitation) -> None:
-    """Remember the invitation in a fresh session (a new cookie, so nothing carries over)."""
+    """Remember the invitation in a fresh session (a new cookie, so nothing carries over), except this
+    browser's name when it opens the same invitation's link again: after a dropped call the patient
+    may tap the SMS link, and the way back to the room is bound to that name (R12)."""
+    same = session.get(VISIT_KEY) == invitation.ref and isinstance(session.get(DEVICE_KEY), str)
+    name = session[DEVICE_KEY] if same else secrets.token_urlsafe(16)
     session.clear()
     session[VISIT_KEY] = invitation.ref
     session[GENERATION_KEY] = invitation.link_generation or 1
-    session[DEVICE_KEY] = secrets.token_urlsafe(16)
+    session[DEVICE_KEY] = name
     session[i18n.SESSION_KEY] = invitation.language
     session.permanent = True
 

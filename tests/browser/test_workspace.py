@@ -251,3 +251,41 @@ def test_knocking_without_the_consent_box_says_what_is_missing(pages, invitation
     # The pressed button is gone: the keyboard's place is the new heading, and the live region speaks.
     expect(patient.locator(".pa-js-wait-title")).to_be_focused()
     expect(patient.locator(".pa-js-announce")).to_contain_text("Please wait")
+
+
+@pytest.mark.one_backend
+@pytest.mark.parametrize("lang, back, again", [("nb", "Gå tilbake til videorommet", "Bank på igjen"),
+                                               ("ar", "عُد إلى غرفة الفيديو", "اطرق الباب مرة أخرى")])
+def test_after_the_call_drops_every_way_back_finds_the_room_or_a_new_knock(staff_page, pages, lang, back, again):
+    """The review: Back from the video room, the waiting room reloaded and the SMS link opened again all
+    showed 'Go to the video room' pointing at /visit/undefined. Now each says when the patient was let
+    in, offers the room while this browser may still use it, and a knock the clinic sees as a return."""
+    link = create_invitation(staff_page, lang)
+    patient = pages.new(lang=lang)
+    knock(patient, link)
+    staff_page.goto("/staff/")
+    staff_page.locator("tr.pa-row--knocking").get_by_role("button", name="Let in").click()
+    patient.wait_for_url(re.compile(r"/dev/video-room"), timeout=10_000)
+    room = patient.url
+    wait = patient.locator(".pa-js-step-wait")
+
+    def shows_the_way_back():
+        expect(wait).to_have_attribute("data-state", "joined", timeout=10_000)
+        expect(patient.get_by_role("link", name=back)).to_have_attribute("href", re.compile(r"/visit/go"))
+        expect(patient.get_by_role("button", name=again)).to_be_visible()
+        assert "undefined" not in patient.content()
+
+    patient.go_back()
+    shows_the_way_back()
+    patient.reload()
+    shows_the_way_back()
+    patient.goto(link)
+    patient.locator("a[href='/visit/wait']").first.click()
+    shows_the_way_back()
+    patient.get_by_role("link", name=back).click()
+    patient.wait_for_url(room, timeout=10_000)
+    patient.go_back()
+    patient.get_by_role("button", name=again).click()
+    expect(wait).to_have_attribute("data-state", "waiting", timeout=10_000)
+    staff_page.goto("/staff/")
+    expect(staff_page.locator("tr.pa-row--knocking")).to_contain_text("Knocking again (was let in)", timeout=10_000)
