@@ -371,6 +371,9 @@ def enable(staff_id: int):
 def team_passkeys(staff_id: int):
     """A team member's passkeys, for removing one that was lost or stolen."""
     person = _own_staff(staff_id)
+    if person.id == g.staff.id:
+        # One's own passkeys live on their own page, with its rule about the last one.
+        return redirect(url_for("staff.passkeys"), code=303)
     return render_template("staff/team-passkeys.html", person=person,
                            passkeys=sorted(person.passkeys, key=lambda p: p.created_at))
 
@@ -383,6 +386,8 @@ def remove_team_passkey(staff_id: int, passkey_id: int):
     passkey = db.get(Passkey, passkey_id)
     if passkey is None or passkey.staff_id != person.id:
         abort(404)
+    if person.id == g.staff.id:
+        abort(409)  # one's own: /staff/passkeys, which keeps the last one
     staff_auth.remove_passkey(db, passkey)
     audit.staff_action(db, "passkey-remove", detail=f"staff={person.id}")
     db.commit()

@@ -327,6 +327,13 @@ def test_an_admin_removes_a_lost_passkey_and_the_person_is_signed_out(sign_in, d
     fresh(db)
     assert db.get(Passkey, passkey_id) is None
     assert db.scalar(select(AuditEvent).where(AuditEvent.action == "passkey-remove")) is not None
+    # One's own passkeys only on one's own page, which never removes the last one.
+    fresh(db)
+    db.add(Passkey(staff_id=admin.staff_id, credential_id=b"a" * 16, public_key=b"k" * 32, name="Only key"))
+    db.commit()
+    own = db.scalar(select(Passkey.id).where(Passkey.staff_id == admin.staff_id))
+    assert admin.get(f"/staff/team/{admin.staff_id}/passkeys").headers["Location"].endswith("/staff/passkeys")
+    assert admin.form(f"/staff/team/{admin.staff_id}/passkeys/{own}/delete", {}).status_code == 409
 
 
 def test_a_disabled_person_can_be_enabled_again(sign_in, db):
