@@ -273,6 +273,8 @@ def test_after_the_call_drops_every_way_back_finds_the_room_or_a_new_knock(staff
         expect(wait).to_have_attribute("data-state", "joined", timeout=10_000)
         expect(patient.get_by_role("link", name=back)).to_have_attribute("href", re.compile(r"/visit/go"))
         expect(patient.get_by_role("button", name=again)).to_be_visible()
+        # Not "stay on this page, it changes by itself": that is only true while waiting.
+        expect(patient.locator(".pa-js-meanwhile")).to_be_hidden()
         assert "undefined" not in patient.content()
 
     patient.go_back()

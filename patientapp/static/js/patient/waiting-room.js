@@ -186,6 +186,9 @@ class WaitingRoom {
     $wait.hidden = false;
     $wait.dataset.state = state;
     this.$('.pa-js-step-consent').hidden = true;
+    // "Stay on this page, it changes by itself" is only true while the knock waits: after "Not now",
+    // a lapse or an admission it would contradict what the page says above it.
+    this.$('.pa-js-meanwhile').hidden = state !== 'waiting';
     if (title) $title.textContent = title;
     this.say(text);
     if (changed) {
