@@ -186,6 +186,9 @@ def _template_helpers(app: Flask) -> None:
     app.jinja_env.globals.update(
         language_url=language_url,
         guide_for=guide_for,
+        # A count's sentence in every plural form, for a script (shared/plural.js).
+        plurals=i18n.plural_forms,
+        ui_word=i18n.ui_word,
         # Numbers and times are isolated so they keep their order inside right-to-left text.
         bidi=lambda text: Markup("<bdi>%s</bdi>") % text,
         phone_link=lambda phone: Markup('<a href="%s"><bdi dir="ltr">%s</bdi></a>') % (phone.href, phone.display),

@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import g, request, session
+from markupsafe import Markup
 
 
 @dataclass(frozen=True)
@@ -84,3 +85,44 @@ def current() -> Language:
     from flask_babel import get_locale
 
     return LANGUAGES.get(str(get_locale()), LANGUAGES[DEFAULT])
+
+
+def plural_forms(singular: str, plural: str) -> dict[str, str]:
+    """A count's sentence in every plural category of the current language, "{n}" standing for the
+    number: CLDR category ("zero", "one", "two", "few", "many", "other") → translated text, for a
+    script to pick with Intl.PluralRules. Our catalogues' gettext formulas number the same forms as
+    CLDR's categories (tests/unit/test_i18n.py holds them to it), so one sample number per category
+    finds each form."""
+    from babel import Locale
+    from flask_babel import get_translations
+
+    locale = Locale.parse(current().format_locale)
+    translations = get_translations()
+    forms: dict[str, str] = {}
+    for n in range(0, 200):
+        category = locale.plural_form(n)
+        if category not in forms:
+            forms[category] = translations.ngettext(singular, plural, n).replace("%(num)d", "{n}")
+    return forms
+
+
+# How each language quotes a word; the mirrored guillemets also read right in right-to-left text.
+QUOTES = {"nb": ("«", "»"), "en": ("“", "”"), "pl": ("„", "”"), "so": ("“", "”"), "ar": ("«", "»"), "ur": ("«", "»")}
+FSI, PDI = "\u2068", "\u2069"  # first-strong isolate … pop directional isolate
+
+
+def quoted(word: str) -> str:
+    opening, closing = QUOTES.get(current().code, ("“", "”"))
+    return f"{opening}{word}{closing}"
+
+
+def ui_word(word: str) -> Markup:
+    """A button or menu name the patient will see on their own screen ("Allow", "Tillat"), quoted as
+    the language quotes and isolated in its own direction: a Latin word in Arabic or Urdu text keeps
+    its quotes and its place (a curly quote around it showed reversed)."""
+    return Markup("<bdi>%s</bdi>") % quoted(word)
+
+
+def ui_word_text(word: str) -> str:
+    """ui_word for text a script sets with textContent: the isolate as Unicode controls."""
+    return f"{FSI}{quoted(word)}{PDI}"

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from flask import url_for
 from flask_babel import gettext as _
-from flask_babel import ngettext
+from flask_babel import ngettext, pgettext
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, lazyload
 
@@ -23,10 +23,10 @@ STALE_AFTER = timedelta(seconds=20)  # a waiting patient not heard from in this 
 # the dashboard asks for 50 rows every 3 s, and translating five words for each row to use one showed).
 BY_KNOCK = {
     waiting.WAITING: ("knocking", lambda: _("Knocking")),
-    waiting.ADMITTED: ("admitted", lambda: _("Let in")),
+    waiting.ADMITTED: ("admitted", lambda: pgettext("status", "Let in")),
     waiting.LAPSED: ("lapsed", lambda: _("Knock lapsed")),
     waiting.DENIED: ("denied", lambda: _("Not let in")),
-    waiting.ENDED: ("completed", lambda: _("Done")),
+    waiting.ENDED: ("completed", lambda: pgettext("status", "Done")),
 }
 
 
@@ -46,7 +46,7 @@ def state_label(invitation: Invitation, knock: Knock | None) -> tuple[str, str]:
     if invitation.state == visits.OPENED:
         return "opened", _("Opened the link")
     if invitation.state == visits.COMPLETED:
-        return "completed", _("Done")
+        return "completed", pgettext("status", "Done")
     return "invited", _("Invited")
 
 

@@ -9,6 +9,7 @@
 import { platformOf } from '../check/browser-support.js';
 import { chime } from '../shared/chime.js';
 import { datasetKey } from '../shared/dataset-key.js';
+import { plural } from '../shared/plural.js';
 import { postJson } from '../shared/post.js';
 
 const MAX_BACKOFF_MS = 30000;
@@ -150,13 +151,15 @@ class WaitingRoom {
     if (!since) return;
     const elapsed = Math.floor((Date.now() - since.at) / 1000);
     const waited = since.waited + elapsed;
-    this.$('.pa-js-waited').textContent = this.text.waited.replace('{minutes}', String(Math.floor(waited / 60)));
+    const minutes = Math.floor(waited / 60);
+    this.$('.pa-js-waited').textContent = minutes ? plural(this.text.waited, minutes) : this.text.justKnocked;
     const $countdown = this.$('.pa-js-countdown');
     const left = Math.max(0, since.lapsesIn - elapsed);
     if (left <= COUNTDOWN_FROM_S) {
-      const minutes = Math.floor(left / 60);
-      const seconds = String(left % 60).padStart(2, '0');
-      $countdown.textContent = this.text.countdown.replace('{time}', `${minutes}:${seconds}`);
+      // In whole minutes, rounded up: "12:34" read as a time of day, and seconds ticking only hurry.
+      const text = left > 60 ? plural(this.text.countdown, Math.ceil(left / 60)) : this.text.countdownLast;
+      // Only when the words change: a screen reader need not hear the same sentence every second.
+      if ($countdown.textContent !== text) $countdown.textContent = text;
       $countdown.hidden = false;
     } else {
       $countdown.hidden = true;

@@ -4,6 +4,7 @@
  */
 import { chime } from '../shared/chime.js';
 import { datasetKey } from '../shared/dataset-key.js';
+import { plural } from '../shared/plural.js';
 import { postJson } from '../shared/post.js';
 
 const MESSAGE_KEYS = ['late-5', 'late-10', 'late-15', 'will-call'];
@@ -61,8 +62,7 @@ class Dashboard {
       : [this.emptyRow()]));
     const $alert = this.$root.querySelector('.pa-js-alert');
     $alert.hidden = knocking.length === 0;
-    $alert.querySelector('.pa-js-alert-text').textContent = knocking.length === 1
-      ? this.text.knockingOne : this.text.knockingOther.replace('{n}', String(knocking.length));
+    $alert.querySelector('.pa-js-alert-text').textContent = plural(this.text.knocking, knocking.length);
     document.title = knocking.length ? `(${knocking.length}) ${this.text.titleKnock} – ${this.baseTitle}` : this.baseTitle;
     const $failures = this.$root.querySelector('.pa-js-failures');
     $failures.replaceChildren(...data.handoffFailures.map((row) => {
@@ -103,7 +103,7 @@ class Dashboard {
     cell(link);
     cell(row.language);
     let status = row.state_label;
-    if (row.waiting_seconds !== null) status += ` · ${this.text.waiting.replace('{minutes}', String(Math.floor(row.waiting_seconds / 60)))}`;
+    if (row.waiting_seconds !== null) status += ` · ${plural(this.text.waiting, Math.floor(row.waiting_seconds / 60))}`;
     if (row.stale) status += ` · ${this.text.stale}`;
     if (row.message) status += ` · ${this.text[datasetKey(row.message)]}`;
     const state = document.createElement('span');
