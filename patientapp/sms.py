@@ -20,7 +20,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Protocol, runtime_checkable
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo
+
+from . import timefmt
 
 # --- Text -------------------------------------------------------------------------------------
 
@@ -34,7 +35,8 @@ def _clean_sender(name: str) -> str:
     return " ".join(visible.split())[:SENDER_NAME_MAX].rstrip()
 
 
-def render_text(*, sender_name: str, starts_at: datetime, time_zone: str, link: str, template: str) -> str:
+def render_text(*, sender_name: str, starts_at: datetime, time_zone: str, link: str, template: str,
+                locale: str = "nb") -> str:
     """The SMS body: neutral sender, local date and time, and the link; nothing about the patient (R6)."""
     # Deliberately no parameter for a name, alias, department or note: what cannot be passed in
     # cannot leak into an SMS that a wrong number, a shared phone or a lock screen may show.
@@ -44,11 +46,12 @@ def render_text(*, sender_name: str, starts_at: datetime, time_zone: str, link: 
         raise ValueError("the SMS template must contain %(link)s")
     if not link or any(c.isspace() for c in link):
         raise ValueError("the link must be a single URL")
-    local = starts_at.astimezone(ZoneInfo(time_zone))  # local wall-clock time, DST included (R65)
+    # The day and time as the page and the letter write them in the patient's language.
+    day, time = timefmt.local_day_and_time(starts_at, time_zone, locale)
     text = template % {
         "clinic": _clean_sender(sender_name),
-        "date": f"{local.day}.{local.month}.",
-        "time": local.strftime("%H:%M"),
+        "date": day,
+        "time": time,
         "link": link,
     }
     # One line whatever the translation does: a stray newline would only cost septets.

@@ -1,4 +1,6 @@
-"""How an appointment's time reads in the patient's language and the clinic's time zone."""
+"""How an appointment's time reads in the patient's language and the clinic's time zone: one date
+format and one time format per language, used by the page, the waiting room, the letter and the SMS
+alike (docs/translation.md says why these)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -6,6 +8,13 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_time
+
+# The 24-hour clock in every language: patients in Norway read it on every clock, bus and letter, and
+# a 12-hour marker ("GD", "م") was unknown to many readers and broke across lines in right-to-left text.
+TIME_PATTERN = "HH:mm"
+# The weekday, day, month name and year (CLDR's "full" date), except where CLDR's order is not how
+# the language's readers here write it.
+DATE_PATTERNS = {"so": "EEEE, d MMMM y"}
 
 
 @dataclass(frozen=True)
@@ -38,10 +47,16 @@ def clock(moment: datetime, tz_name: str, locale: str) -> str:
 
 
 def day(value: date, locale: str) -> str:
-    """A calendar day as every page writes it in that language (one format per language)."""
-    return format_date(value, "full", locale=locale)
+    """A calendar day as everything the patient reads writes it in that language."""
+    return format_date(value, DATE_PATTERNS.get(locale.split("_")[0], "full"), locale=locale)
 
 
 def wall_clock(local: datetime, locale: str) -> str:
-    """A local time of day, e.g. "14:30", as the language writes it."""
-    return format_time(local, "short", locale=locale)
+    """A local time of day, "14:30", in every language (Western digits, as Babel writes them)."""
+    return format_time(local, TIME_PATTERN, locale=locale)
+
+
+def local_day_and_time(moment: datetime, tz_name: str, locale: str) -> tuple[str, str]:
+    """A moment's day and time on the clinic's wall clock, DST included (R65)."""
+    local = moment.astimezone(ZoneInfo(tz_name))
+    return day(local.date(), locale), wall_clock(local, locale)

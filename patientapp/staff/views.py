@@ -166,7 +166,8 @@ def _sms_text(invitation: Invitation, token: str) -> str:
         template = _("Video appointment with %(clinic)s %(date)s at %(time)s. Open: %(link)s",
                      clinic="%(clinic)s", date="%(date)s", time="%(time)s", link="%(link)s")
     return sms.render_text(sender_name=invitation.clinic.display_name, starts_at=invitation.starts_at,
-                           time_zone=invitation.clinic.time_zone, link=_link(token), template=template)
+                           time_zone=invitation.clinic.time_zone, link=_link(token), template=template,
+                           locale=i18n.LANGUAGES[invitation.language].format_locale)
 
 
 def _result(invitation: Invitation, token: str, sent: str | None = None, sms_form: SmsForm | None = None, status=200):

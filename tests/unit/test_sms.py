@@ -49,7 +49,7 @@ def assert_no_secrets(message: str):
 def test_render_text_is_neutral_and_fits_two_gsm_segments():
     assert len(TOKEN) == 43
     text = render()
-    assert text == f"Video appointment with Nordby helsesenter 24.11. at 14:30. Open: {LINK}"
+    assert text == f"Video appointment with Nordby helsesenter tirsdag 24. november 2026 at 14:30. Open: {LINK}"
     assert re.fullmatch(r"[^\n]{0,306}", text)
     enc, parts, _ = segments(text)
     assert (enc, parts <= 2) == ("GSM-7", True)
@@ -57,7 +57,7 @@ def test_render_text_is_neutral_and_fits_two_gsm_segments():
 
 def test_render_text_cannot_take_patient_data():
     params = inspect.signature(render_text).parameters
-    assert set(params) == {"sender_name", "starts_at", "time_zone", "link", "template"}
+    assert set(params) == {"sender_name", "starts_at", "time_zone", "link", "template", "locale"}
     assert all(p.kind is inspect.Parameter.KEYWORD_ONLY for p in params.values())
     for extra in ({"patient_name": "Kari Nordmann"}, {"label": "Psykiatri"}, {"note": "diabetes"}):
         with pytest.raises(TypeError):
@@ -67,7 +67,8 @@ def test_render_text_cannot_take_patient_data():
 
 
 def test_norwegian_text_with_the_longest_sender_still_fits_two_gsm_segments():
-    text = render(template=TEMPLATE_NB, sender_name="Å" * 60)
+    # The longest day: "mandag 30. september 2026" would be as long; this is the longest month.
+    text = render(template=TEMPLATE_NB, sender_name="Å" * 60, starts_at=utc(2026, 9, 30, 8, 0))
     assert "Å" * 40 + " " in text and "Å" * 41 not in text
     enc, parts, length = segments(text)
     assert enc == "GSM-7" and parts <= 2 and length <= 306
@@ -85,7 +86,7 @@ def test_sender_name_is_one_clean_line_of_at_most_40_characters(raw, shown):
 
 def test_a_newline_in_the_translation_does_not_reach_the_sms():
     text = render(template="Videotime %(date)s\nkl. %(time)s\n\n%(link)s")
-    assert text == f"Videotime 24.11. kl. 14:30 {LINK}"
+    assert text == f"Videotime tirsdag 24. november 2026 kl. 14:30 {LINK}"
 
 
 @pytest.mark.parametrize("overrides", [
@@ -102,15 +103,22 @@ def test_render_text_rejects_unusable_input(overrides):
 # --- R65: local time across DST ---------------------------------------------------------------
 
 @pytest.mark.parametrize("starts_at, date, time_", [
-    (utc(2026, 3, 29, 0, 30), "29.3.", "01:30"),  # still CET
-    (utc(2026, 3, 29, 1, 30), "29.3.", "03:30"),  # spring forward: CEST
-    (utc(2026, 10, 25, 0, 30), "25.10.", "02:30"),  # the first 02:30, still CEST
-    (utc(2026, 10, 25, 1, 30), "25.10.", "02:30"),  # fall back: the second 02:30, CET
-    (utc(2026, 11, 23, 23, 30), "24.11.", "00:30"),  # local date is the next day
-    (utc(2026, 6, 5, 7, 5), "5.6.", "09:05"),
+    (utc(2026, 3, 29, 0, 30), "søndag 29. mars 2026", "01:30"),  # still CET
+    (utc(2026, 3, 29, 1, 30), "søndag 29. mars 2026", "03:30"),  # spring forward: CEST
+    (utc(2026, 10, 25, 0, 30), "søndag 25. oktober 2026", "02:30"),  # the first 02:30, still CEST
+    (utc(2026, 10, 25, 1, 30), "søndag 25. oktober 2026", "02:30"),  # fall back: the second 02:30, CET
+    (utc(2026, 11, 23, 23, 30), "tirsdag 24. november 2026", "00:30"),  # local date is the next day
+    (utc(2026, 6, 5, 7, 5), "fredag 5. juni 2026", "09:05"),
 ])
 def test_sms_shows_local_date_and_time(starts_at, date, time_):
     assert render(starts_at=starts_at, template="%(date)s %(time)s %(link)s") == f"{date} {time_} {LINK}"
+
+
+@pytest.mark.parametrize("locale, date", [("ar", "الثلاثاء، 24 نوفمبر 2026"), ("so", "Talaado, 24 Noofeembar 2026"),
+                                          ("en_GB", "Tuesday, 24 November 2026")])
+def test_the_date_is_written_as_the_patients_language_writes_it(locale, date):
+    """The review: "24.11." reads as a decimal number in Arabic; the page and the SMS differed."""
+    assert render(locale=locale, template="%(date)s %(time)s %(link)s") == f"{date} 14:30 {LINK}"
 
 
 def test_other_clinic_time_zone():
