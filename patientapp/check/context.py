@@ -5,31 +5,42 @@ from collections.abc import Callable
 
 from flask import current_app, url_for
 from flask_babel import gettext as _
+from flask_babel import pgettext
 
 from .. import checks, i18n
 from ..models import Invitation
 
 
 def messages() -> dict[str, str]:
-    """Every sentence the check's scripts may show, translated here (JS never hard-codes text)."""
+    """Every sentence the check's scripts may show, translated here (JS never hard-codes text). The
+    names of buttons and menus on the patient's own screen go in as isolated, quoted words."""
+    word = i18n.ui_word_text
+    allow = word(pgettext("browser button", "Allow"))
     return {
         "checking": _("Checking …"),
         "browser.ok": _("Your browser can be used for video calls."),
-        "browser.inapp.android": _("This page is open inside another app, where the camera often does not work. Tap the menu (⋮) and choose “Open in Chrome”."),
-        "browser.inapp.ios": _("This page is open inside another app, where the camera often does not work. Tap the menu (⋯) or the share button and choose “Open in Safari”."),
+        "browser.inapp.android": _("This page is open inside another app, where the camera often does not work. Tap the menu (⋮) and choose %(open)s.",
+                                   open=word(pgettext("Android menu", "Open in Chrome"))),
+        "browser.inapp.ios": _("This page is open inside another app, where the camera often does not work. Tap the menu (⋯) or the share button and choose %(open)s.",
+                               open=word(pgettext("iPhone menu", "Open in Safari"))),
         "browser.inapp.other": _("This page is open inside another app, where the camera often does not work. Copy the link and open it in Chrome, Edge or Safari."),
         "browser.unsupported": _("This browser may not work with the video service. Use Chrome, Edge or Safari."),
         "browser.missing": _("This browser cannot make video calls. Update it, or use Chrome, Edge or Safari."),
         "browser.insecure": _("This page is not opened in a secure way. Open the link from your SMS again."),
-        "media.asking": _("Your browser asks for permission. Choose “Allow”."),
+        "media.asking": _("Your browser asks for permission. Choose %(allow)s.", allow=allow),
         "camera.ok": _("Your camera works."),
-        "camera.resolution": _("The picture is %(width)s × %(height)s pixels."),
+        "camera.sharp": _("The picture is sharp."),
+        "camera.blurry": _("The picture is not very sharp. Clean the camera, or use another device if you have one."),
+        "camera.details": _("Picture size: %(width)s × %(height)s pixels."),
         "camera.NotAllowedError": _("The camera is blocked for this page."),
         "camera.NotFoundError": _("We found no camera. Check that it is connected, or use another device."),
         "camera.NotReadableError": _("Another app is using the camera. Close apps such as Teams, Zoom or FaceTime, and try again."),
         "camera.SecurityError": _("The camera is not allowed here. Open the check in a new window."),
         "camera.other": _("The camera could not start. Close the browser, open it again and try again."),
         "microphone.listening": _("Say something, for example count from one to five."),
+        "level.quiet": _("quiet"),
+        "level.good": _("good"),
+        "level.loud": _("loud"),
         "microphone.ok": _("We can hear you."),
         "microphone.silent": _("We cannot hear you. Check that the microphone is not muted or covered."),
         "microphone.quiet": _("We can hear you, but very faintly. Move closer to the device."),
@@ -42,10 +53,15 @@ def messages() -> dict[str, str]:
         # Shown inside a clinic's website whose frame does not pass on the camera or microphone (R40).
         "camera.framed": _("This website does not let the check use your camera. Open the check in a new window."),
         "microphone.framed": _("This website does not let the check use your microphone. Open the check in a new window."),
-        "steps.android": _("On Android: tap the icon to the left of the address, then “Permissions”. Allow the camera and microphone, and reload the page."),
-        "steps.ios": _("On iPhone: tap “aA” in the address bar, then “Website Settings”. Allow the camera and microphone, and reload the page."),
-        "steps.windows": _("On Windows: click the icon to the left of the address. Set the camera and microphone to “Allow”, and reload the page."),
-        "steps.mac": _("On Mac with Safari: open the Safari menu, choose “Settings for this website” and allow the camera and microphone. Reload the page."),
+        "steps.android": _("On Android: tap the icon next to the address, then %(permissions)s. Allow the camera and microphone, and reload the page.",
+                           permissions=word(pgettext("Android menu", "Permissions"))),
+        # Safari's page menu button shows "aA" up to iOS 17 and a page icon from iOS 18.
+        "steps.ios": _("On iPhone: tap the button next to the address (it shows %(aa)s or a small page icon), then %(settings)s. Allow the camera and microphone, and reload the page.",
+                       aa=word("aA"), settings=word(pgettext("iPhone menu", "Website Settings"))),
+        "steps.windows": _("On Windows: click the icon next to the address. Set the camera and microphone to %(allow)s, and reload the page.",
+                           allow=allow),
+        "steps.mac": _("On Mac with Safari: open the Safari menu, choose %(settings)s and allow the camera and microphone. Reload the page.",
+                       settings=word(pgettext("Mac menu", "Settings for This Website"))),
         "steps.other": _("Allow the camera and microphone for this page in your browser’s settings, and reload the page."),
         "speaker.question": _("Did you hear the sound?"),
         "speaker.ok": _("Your speaker works."),
@@ -61,7 +77,7 @@ def messages() -> dict[str, str]:
         "network.fair": _("Your connection is a little slow. Move closer to the wireless router, or close other apps."),
         "network.poor": _("Your connection is too slow for video. Move closer to the router, try mobile data, or ask others at home to stop streaming."),
         "network.offline": _("You are not connected to the internet."),
-        "network.details": _("Response time %(rtt)s ms, speed %(speed)s Mbit/s."),
+        "network.details": _("Response time: %(rtt)s ms. Speed: %(speed)s Mbit/s."),
         "network.ice.fail": _("The video service could not be reached from this network. Try mobile data instead of the wireless network, or the other way round."),
         "battery.ok": _("The battery is at %(level)s %%."),
         "battery.charging": _("The device is charging."),
@@ -84,7 +100,8 @@ def page_context(invitation: Invitation | None, guide_url: Callable[[str], str] 
     """The check page's context; embedded on a clinic's website, guide links stay in the embed and the
     page can offer itself in a new window (`new_window_url`)."""
     library = current_app.extensions["patientapp.guides"]
-    guide_url = guide_url or (lambda slug: url_for("public.guide", slug=slug))
+    # The check's advice opens a guide that leads back to the check.
+    guide_url = guide_url or (lambda slug: url_for("public.guide", slug=slug, **{"from": "check"}))
     lang = i18n.current().code
     ice_servers = (invitation.clinic.room_settings or {}).get("ice_servers", []) if invitation else []
     return {

@@ -5,7 +5,7 @@ import os
 
 from flask import abort, current_app, jsonify, render_template, request
 
-from .. import checks, visit_session
+from .. import checks, visit_session, waiting
 from ..db import get_session
 from ..models import utcnow
 from . import bp
@@ -24,7 +24,9 @@ def visit_check():
     invitation = visit_session.current_invitation()
     if invitation is None:
         return visit_session.invalid_link()
-    return render_template("check/check.html", **page_context(invitation=invitation))
+    # From 30 minutes before, a good check leads on to the waiting room.
+    knock_open = utcnow() >= waiting.knock_opens_at(invitation) and utcnow() <= invitation.ends_at
+    return render_template("check/check.html", knock_open=knock_open, **page_context(invitation=invitation))
 
 
 @bp.post("/api/visit/check")

@@ -5,8 +5,9 @@ import logging
 
 from flask import abort, current_app, g, jsonify, render_template, request
 
-from .. import csrf, i18n, readiness
+from .. import appointment, csrf, i18n, readiness, visit_session
 from ..guides import SLUGS
+from ..models import utcnow
 from . import bp
 
 log = logging.getLogger("patientapp")
@@ -16,12 +17,19 @@ def _library():
     return current_app.extensions["patientapp.guides"]
 
 
+def _visit() -> appointment.Landing | None:
+    """The appointment of a patient whose link this browser opened: the guides lead back to it and
+    show the clinic's number, rather than ending where "tap the link in your SMS" begins."""
+    invitation = visit_session.current_invitation()
+    return appointment.landing(invitation, i18n.current().format_locale, utcnow()) if invitation else None
+
+
 @bp.get("/")
 def home():
     """What this service is, for someone who arrives without a link."""
     lang = i18n.current().code
     return render_template("public/home.html", guides=_library().group("guide", lang),
-                           help_topics=_library().group("help", lang))
+                           help_topics=_library().group("help", lang), visit=_visit())
 
 
 @bp.get("/guide")
@@ -29,7 +37,7 @@ def guide_index():
     """Every guide and troubleshooting topic in the visitor's language."""
     lang = i18n.current().code
     return render_template("public/guide-index.html", guides=_library().group("guide", lang),
-                           help_topics=_library().group("help", lang))
+                           help_topics=_library().group("help", lang), visit=_visit())
 
 
 @bp.get("/guide/<slug>")
@@ -39,7 +47,8 @@ def guide(slug: str):
         abort(404)
     lang = i18n.current().code
     return render_template("public/guide.html", guide=_library().get(slug, lang),
-                           help_topics=_library().group("help", lang))
+                           help_topics=_library().group("help", lang), visit=_visit(),
+                           from_check=request.args.get("from") == "check")
 
 
 @bp.get("/healthz")

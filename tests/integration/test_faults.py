@@ -120,7 +120,7 @@ def test_postgresql_away_while_patients_wait(database_url, app, invitations, db,
         assert html.status == 503 and html.headers["retry-after"] == "5"
         assert html.headers["content-type"].startswith("text/html") and '<html lang="pl"' in html.text
         with app.test_request_context(), force_locale("pl"):
-            assert gettext("The service is busy just now") in html.text
+            assert gettext("Many people are using the service just now") in html.text
         knock = late.post_json("/api/visit/knock", {"consent_version": "2026-11"})
         assert knock.status == 503 and knock.json() == {"error": "busy"}
         dashboard = clinician.get("/staff/api/dashboard")

@@ -21,6 +21,15 @@ export function meterPercent(rms) {
   return Math.max(0, Math.min(100, Math.round(((db + 60) / 60) * 100)));
 }
 
+/**
+ * The meter's reading in a word the patient can act on, with the <meter>'s own low and high marks
+ * (check.html: low=20, high=90): "quiet", "good" or "loud".
+ */
+export function levelWord(percent) {
+  if (percent < 20) return 'quiet';
+  return percent > 90 ? 'loud' : 'good';
+}
+
 export class LevelTracker {
   constructor(startMs = 0) {
     this.reset(startMs);

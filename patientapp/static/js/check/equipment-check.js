@@ -3,11 +3,12 @@
  * battery), the camera and microphone from a button press, the speaker on request; keeps a summary
  * and, from an invitation, sends the clinic one word per check. No picture or sound leaves the page.
  */
+import { levelWord } from './audio-level.js';
 import { checkBattery } from './battery-check.js';
 import { classifyBrowser } from './browser-support.js';
 import { Media, errorKey } from './camera.js';
 import { framePolicy } from './frame-policy.js';
-import { Messages } from './i18n.js';
+import { Messages, isolate } from './i18n.js';
 import { LightCheck } from './light-check.js';
 import { MicCheck } from './mic-check.js';
 import { iceReachable, measureNetwork } from './network-check.js';
@@ -16,6 +17,8 @@ import { playChime } from './speaker-check.js';
 import { postJson } from '../shared/post.js';
 
 const ORDER = ['fail', 'warn', 'pending', 'ok'];
+// A picture this many pixels high (or wide, held upright) is sharp enough for a consultation.
+const SHARP_MIN_PX = 360;
 
 class EquipmentCheck {
   /**
@@ -82,16 +85,20 @@ class EquipmentCheck {
     this.sections.browser.set(result.status, this.t(result.key));
   }
 
+  /** The figures behind a result, folded in the section's "details for the helpdesk"; none hides it. */
+  details(section, text) {
+    const $details = section.$root.querySelector('.pa-js-details');
+    if (!$details) return;
+    $details.querySelector('.pa-js-details-text').textContent = text;
+    $details.hidden = !text;
+  }
+
   async checkNetwork() {
     const section = this.sections.network;
     section.checking();
     const result = await measureNetwork(this.config);
-    const $details = section.$root.querySelector('.pa-js-details');
-    $details.hidden = result.mbps === undefined;
-    if (result.mbps !== undefined) {
-      $details.textContent = this.t('network.details', {
-        rtt: this.messages.number(result.rttMs), speed: this.messages.number(result.mbps, 1) });
-    }
+    this.details(section, result.mbps === undefined ? '' : this.t('network.details', {
+      rtt: isolate(this.messages.number(result.rttMs)), speed: isolate(this.messages.number(result.mbps, 1)) }));
     let { status } = result;
     const advice = [];
     const reachable = await iceReachable(this.config.iceServers);
@@ -149,10 +156,15 @@ class EquipmentCheck {
     this.$video.srcObject = new MediaStream([track]);
     this.$video.hidden = false;
     await this.$video.play().catch(() => {});
-    const { width, height } = track.getSettings();
-    this.sections.camera.set('ok', `${this.t('camera.ok')} ${this.t('camera.resolution', {
-      width: this.messages.number(width || this.$video.videoWidth, 0, false),
-      height: this.messages.number(height || this.$video.videoHeight, 0, false) })}`);
+    const settings = track.getSettings();
+    const width = settings.width || this.$video.videoWidth;
+    const height = settings.height || this.$video.videoHeight;
+    // In words for the patient; the pixels go to the helpdesk's details.
+    const sharp = Math.min(width, height) >= SHARP_MIN_PX || !height;
+    this.sections.camera.set('ok', `${this.t('camera.ok')} ${this.t(sharp ? 'camera.sharp' : 'camera.blurry')}`);
+    this.details(this.sections.camera, height ? this.t('camera.details', {
+      width: isolate(this.messages.number(width, 0, false)), height: isolate(this.messages.number(height, 0, false)),
+    }) : '');
     if (!this.light) {
       this.light = new LightCheck(this.$video, (result) => {
         this.sections.light.set(result.status, this.t(`light.${result.kind}`));
@@ -194,7 +206,7 @@ class EquipmentCheck {
     this.mic = this.mic || new MicCheck({
       meter: $row.querySelector('.pa-js-meter'),
       output: $row.querySelector('.pa-js-meter-value'),
-      format: (percent) => this.messages.percent(percent),
+      format: (percent) => this.t(`level.${levelWord(percent)}`),
     }, (result) => {
       const key = result.kind === 'listening' ? 'microphone.listening' : `microphone.${result.kind}`;
       this.sections.microphone.set(result.status, this.t(key));

@@ -1,6 +1,6 @@
 /**
  * The microphone's live level: an AudioWorklet measures off the main thread (level-meter-processor.js),
- * a native <meter> with a visible percentage shows it, and LevelTracker decides whether we hear the
+ * a native <meter> with a word beside it ("quiet", "good", "loud") shows it, and LevelTracker decides whether we hear the
  * patient. Nothing is recorded or sent.
  */
 import { LevelTracker, meterPercent } from './audio-level.js';
@@ -38,7 +38,9 @@ export class MicCheck {
     this.smoothed = rms > this.smoothed ? rms : this.smoothed * 0.85 + rms * 0.15;
     const percent = meterPercent(this.smoothed);
     this.view.meter.value = percent;
-    this.view.output.textContent = this.view.format(percent);
+    // The word only when it changes: the <output> is a live region, and the level changes 60 times a second.
+    const word = this.view.format(percent);
+    if (this.view.output.textContent !== word) this.view.output.textContent = word;
     this.onResult(this.tracker.result());
   }
 
