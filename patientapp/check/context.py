@@ -14,15 +14,21 @@ from ..models import Invitation
 def messages() -> dict[str, str]:
     """Every sentence the check's scripts may show, translated here (JS never hard-codes text). The
     names of buttons and menus on the patient's own screen go in as isolated, quoted words."""
+    # Each word on its own first: the extractor does not look inside a call's arguments.
     word = i18n.ui_word_text
     allow = word(pgettext("browser button", "Allow"))
+    open_chrome = word(pgettext("Android menu", "Open in Chrome"))
+    open_safari = word(pgettext("iPhone menu", "Open in Safari"))
+    permissions = word(pgettext("Android menu", "Permissions"))
+    website_settings = word(pgettext("iPhone menu", "Website Settings"))
+    mac_settings = word(pgettext("Mac menu", "Settings for This Website"))
     return {
         "checking": _("Checking …"),
         "browser.ok": _("Your browser can be used for video calls."),
         "browser.inapp.android": _("This page is open inside another app, where the camera often does not work. Tap the menu (⋮) and choose %(open)s.",
-                                   open=word(pgettext("Android menu", "Open in Chrome"))),
+                                   open=open_chrome),
         "browser.inapp.ios": _("This page is open inside another app, where the camera often does not work. Tap the menu (⋯) or the share button and choose %(open)s.",
-                               open=word(pgettext("iPhone menu", "Open in Safari"))),
+                               open=open_safari),
         "browser.inapp.other": _("This page is open inside another app, where the camera often does not work. Copy the link and open it in Chrome, Edge or Safari."),
         "browser.unsupported": _("This browser may not work with the video service. Use Chrome, Edge or Safari."),
         "browser.missing": _("This browser cannot make video calls. Update it, or use Chrome, Edge or Safari."),
@@ -54,14 +60,14 @@ def messages() -> dict[str, str]:
         "camera.framed": _("This website does not let the check use your camera. Open the check in a new window."),
         "microphone.framed": _("This website does not let the check use your microphone. Open the check in a new window."),
         "steps.android": _("On Android: tap the icon next to the address, then %(permissions)s. Allow the camera and microphone, and reload the page.",
-                           permissions=word(pgettext("Android menu", "Permissions"))),
+                           permissions=permissions),
         # Safari's page menu button shows "aA" up to iOS 17 and a page icon from iOS 18.
         "steps.ios": _("On iPhone: tap the button next to the address (it shows %(aa)s or a small page icon), then %(settings)s. Allow the camera and microphone, and reload the page.",
-                       aa=word("aA"), settings=word(pgettext("iPhone menu", "Website Settings"))),
+                       aa=word("aA"), settings=website_settings),
         "steps.windows": _("On Windows: click the icon next to the address. Set the camera and microphone to %(allow)s, and reload the page.",
                            allow=allow),
         "steps.mac": _("On Mac with Safari: open the Safari menu, choose %(settings)s and allow the camera and microphone. Reload the page.",
-                       settings=word(pgettext("Mac menu", "Settings for This Website"))),
+                       settings=mac_settings),
         "steps.other": _("Allow the camera and microphone for this page in your browser’s settings, and reload the page."),
         "speaker.question": _("Did you hear the sound?"),
         "speaker.ok": _("Your speaker works."),

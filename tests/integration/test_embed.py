@@ -190,7 +190,7 @@ def test_the_embedded_check_links_embedded_guides_and_offers_a_new_window(client
     # The top-level check is unchanged: no new-window offer, public guide links.
     public = BeautifulSoup(client.get("/check?lang=ar").get_data(as_text=True), "html.parser")
     assert not public.select_one(".pa-js-new-window")
-    assert json.loads(public.select_one("#pa-check-config").get_text())["blockedGuide"]["url"] == "/guide/blocked"
+    assert json.loads(public.select_one("#pa-check-config").get_text())["blockedGuide"]["url"] == "/guide/blocked?from=check"
 
 
 def test_the_clinics_section_is_shown_cleaned_again_and_falls_back_to_norwegian(client, db, clinics):

@@ -138,7 +138,7 @@ def test_an_unavailable_database_gives_a_calm_503(app, invitations):
         api = patient.get("/api/visit/status")
         assert api.status_code == 503 and api.headers["Retry-After"] == "5" and api.get_json() == {"error": "busy"}
         page = patient.get("/visit", headers={"Accept-Language": "en"})
-        assert page.status_code == 503 and "Tjenesten er travel" in page.get_data(as_text=True)  # the invitation is nb
+        assert page.status_code == 503 and "Det er stor pågang" in page.get_data(as_text=True)  # the invitation is nb
         assert "Traceback" not in page.get_data(as_text=True) and "Content-Security-Policy" in page.headers
     finally:
         app.extensions["patientapp.db"].dispose()

@@ -147,4 +147,6 @@ def test_the_dashboard_counts_with_every_plural_form(sign_in, lang):
     soup = BeautifulSoup(staff.get(f"/staff/?lang={lang}").get_data(as_text=True), "html.parser")
     forms = json.loads(soup.select_one("#pa-dashboard-messages")["data-knocking"])
     assert set(forms) == {Locale.parse(lang).plural_form(n) for n in range(200)}
-    assert forms["few"] != forms["many"] and "{n}" in forms["few"] and "{n}" in forms["many"]
+    assert all("{n}" in text for category, text in forms.items() if category not in ("zero", "one", "two"))
+    if lang == "pl":  # "3 pacjenci pukają", "5 pacjentów puka"
+        assert forms["few"] != forms["many"]
