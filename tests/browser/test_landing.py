@@ -21,8 +21,16 @@ def test_landing_page_on_a_phone(pages, invitations, axe, lang):
     assert axe_violations(axe, page) == []
     assert_no_horizontal_scroll(page)
 
+    # The appointment, its two buttons and the number fill the first screen; the rest is folded.
+    first_screen = page.viewport_size["height"]
+    for element in (".pa-appointment a[href='/visit/wait']", ".pa-appointment a[href^='tel:']"):
+        assert page.locator(element).bounding_box()["y"] < first_screen, element
+    fold = page.locator("details.pa-fold").first
+    fold.locator("summary").click()  # opens without any script of ours
+    assert fold.evaluate("el => el.open")
+
     # R5: the token appears only in the very first request, never after, never as a Referer.
-    page.get_by_role("link", name=page.locator(".pa-more a").first.inner_text()).click()
+    fold.locator(".pa-more a").click()
     page.wait_for_load_state()
     assert_lang_dir(page, lang)  # the guide follows the invitation's language, not the browser's
     later = page.requests[1:]
@@ -52,6 +60,11 @@ def test_right_to_left_is_right_not_merely_flipped(pages, invitations, lang):
     padding = page.locator(".pa-checklist li").first.evaluate(
         "el => [getComputedStyle(el).paddingRight, getComputedStyle(el).paddingLeft]")
     assert padding[0] != "0px" and padding[1] == "0px"
+    # Each language's name in its own script's face: "العربية" is not drawn in Urdu's Nastaliq.
+    fonts = page.locator(".pa-languages [lang]").evaluate_all(
+        "els => Object.fromEntries(els.map(el => [el.lang, getComputedStyle(el).fontFamily]))")
+    assert fonts["ar"].startswith('"Noto Naskh Arabic"') and "Nastaliq" not in fonts["ar"]
+    assert "Noto Sans" in fonts["nb"] and "Naskh" not in fonts["nb"]
 
 
 def test_qr_code_only_on_large_screens(pages, invitations):
@@ -74,6 +87,7 @@ def test_add_to_calendar_downloads_an_ics_file(pages, invitations, tmp_path):
     _, token = invitations.create(language="en")
     page = pages.new(lang="en")
     page.goto(f"/i/{token}")
+    page.get_by_text("Add to your calendar").click()  # its fold
     with page.expect_download() as download:
         page.get_by_role("link", name="Add to calendar").click()
     path = tmp_path / "event.ics"
