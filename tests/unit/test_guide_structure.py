@@ -96,7 +96,9 @@ def differences(reference: list[Section], translation: list[Section]) -> list[st
             ("phone links", ref.phones, got.phones),
         ):
             if ref_items != got_items:
-                found.append(f"{where}: English has {what} {ref_items or 'none'}, the translation has {got_items or 'none'}")
+                found.append(
+                    f"{where}: English has {what} {ref_items or 'none'}, the translation has {got_items or 'none'}"
+                )
     return found
 
 
@@ -141,8 +143,10 @@ def test_the_same_structure_passes():
     [
         (("3. Three.\n", ""), "lists ['3 numbered'], the translation has ['2 numbered']"),
         (("[No sound](no-sound)", "No sound"), "guide links ['no-sound'], the translation has none"),
-        (("[116 117](tel:116117)", "116 117"), "phone links ['tel:113', 'tel:116117'], the translation has ['tel:113']"),
-        (("  - Another one.\n", ""), "lists ['2 bulleted', '2 bulleted'], the translation has ['2 bulleted', '1 bulleted']"),
+        (("[116 117](tel:116117)", "116 117"),
+         "phone links ['tel:113', 'tel:116117'], the translation has ['tel:113']"),
+        (("  - Another one.\n", ""),
+         "lists ['2 bulleted', '2 bulleted'], the translation has ['2 bulleted', '1 bulleted']"),
         (("## Emergency", "### Emergency"), "the headings differ"),
         (("## Steps\n", ""), "the headings differ"),
     ],
