@@ -198,6 +198,11 @@ def test_the_patient_hears_about_delays_and_the_network_dropping(staff_page, pag
     staff_page.reload()
     assert staff_page.locator("tr.pa-row--knocking").count() == 1
     assert staff_page.locator("tr.pa-row--knocking").get_attribute("data-knock") == knock_id
+    # "Not now" says one thing: not "stay on this page, it changes by itself" under it (the review).
+    staff_page.locator("tr.pa-row--knocking").get_by_role("button", name="Not now").click()
+    expect(patient.locator(".pa-js-step-wait")).to_have_attribute("data-state", "denied", timeout=10_000)
+    expect(patient.locator(".pa-js-meanwhile")).to_be_hidden()
+    expect(patient.locator(".pa-js-call a[href^='tel:']")).to_be_visible()
 
 
 @pytest.mark.one_backend
