@@ -8,7 +8,7 @@ bind = os.environ.get("PATIENTAPP_BIND", f"127.0.0.1:{os.environ.get('PORT', '50
 # Rate-limit counts are shared between workers only through Redis (R45): one worker without it.
 workers = int(os.environ.get("WEB_CONCURRENCY") or (2 if os.environ.get("PATIENTAPP_REDIS_URL") else 1))
 # Threads (SECURITY.md R61). A waiting patient's status request is held open until something
-# changes (patientapp/waiting_watch.py), and a held request sleeps in one of these threads: size
+# changes (patientapp/status_hold.py), and a held request sleeps in one of these threads: size
 # them for the patients waiting at once (each worker's 600 hold ~525 of them; threads are started
 # only when needed). Patients beyond that fall back to polling every few seconds.
 worker_class = "gthread"

@@ -57,7 +57,7 @@ def drop_database(name: str) -> None:
 
 
 def invitations(db_url: str, count: int) -> list[str]:
-    from patientapp import create_app, visits
+    from patientapp import create_app, invitations
     from patientapp.models import Clinic
 
     app = create_app({"DATABASE_URL": db_url, "SECRET_KEY": "x" * 48, "PUBLIC_BASE_URL": PUBLIC, "RATE_LIMITS": False})
@@ -70,7 +70,7 @@ def invitations(db_url: str, count: int) -> list[str]:
         session.add(clinic)
         start = datetime.now(timezone.utc) + timedelta(minutes=5)
         for _ in range(count):
-            tokens.append(visits.create_invitation(session, clinic, start, start + timedelta(minutes=30), "nb")[1])
+            tokens.append(invitations.create_invitation(session, clinic, start, start + timedelta(minutes=30), "nb")[1])
     database.dispose()
     return tokens
 

@@ -124,7 +124,7 @@ class Connection:
 def prepare(db_url: str, patients: int, base: str, clinics: int = 1) -> tuple[list[tuple[str, int]], list[str]]:
     """Invitations starting now (knocking allowed), spread over `clinics` clinics (a hospital's
     departments), one room each, and one signed-in staff member per clinic."""
-    from patientapp import create_app, staff_auth, visits
+    from patientapp import create_app, staff_access, invitations
     from patientapp.models import Clinic, Staff, utcnow
 
     app = create_app({"DATABASE_URL": db_url, "SECRET_KEY": "bench-secret-" * 4, "PUBLIC_BASE_URL": base,
@@ -143,14 +143,14 @@ def prepare(db_url: str, patients: int, base: str, clinics: int = 1) -> tuple[li
                                  "template": base + f"/dev/video-room?r={i}&name={{name}}"} for i in mine]})
             session.add(clinic)
             for i in mine:
-                invitation, token = visits.create_invitation(session, clinic, start, start + timedelta(minutes=30), "nb")
+                invitation, token = invitations.create_invitation(session, clinic, start, start + timedelta(minutes=30), "nb")
                 invitation.room_ref = f"r{i}"  # one room each: admissions never wait for a busy room
                 tokens.append((token, c))
             staff = Staff(clinic=clinic, email=f"bench-{c}-{random.randrange(10**9)}@example.no",
-                          display_name="Bench", role="admin", user_handle=staff_auth.new_user_handle())
+                          display_name="Bench", role="admin", user_handle=staff_access.new_user_handle())
             session.add(staff)
             session.flush()
-            staff_tokens.append(staff_auth.start_session(session, staff, utcnow()))
+            staff_tokens.append(staff_access.start_session(session, staff, utcnow()))
     database.dispose()
     random.shuffle(tokens)
     return tokens, staff_tokens

@@ -15,7 +15,7 @@ from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import BuildError
 
-from . import assets, config, db, errors, guides, i18n, limits, logs, security, sms, waiting_watch, workload
+from . import assets, config, db, errors, guides, i18n, limits, logs, security, sms, status_hold, concurrency
 
 csrf = CSRFProtect()
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -69,12 +69,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.json.ensure_ascii = False
 
     # A few requests at work at once; the others wait asleep (before every other hook).
-    workload.init_app(app)
+    concurrency.init_app(app)
 
     # Extensions: database, translations, CSRF, security headers.
     app.extensions["patientapp.db"] = db.Database(app.config["DATABASE_URL"])
     app.teardown_appcontext(db.close_session)
-    app.extensions["patientapp.watch"] = waiting_watch.Watcher(
+    app.extensions["patientapp.watch"] = status_hold.Watcher(
         app.extensions["patientapp.db"].engine, capacity=_hold_capacity(app.config))
     Babel(app, locale_selector=i18n.select_locale)
     csrf.init_app(app)

@@ -5,6 +5,11 @@ import os
 from urllib.parse import urlsplit
 
 PREFIX = "PATIENTAPP_"
+# Hosts that exist only on this machine: plain http to them is allowed in development and in the
+# tests' harnesses (local video rooms, embedding pages, SMS gateways and the outbox), never elsewhere.
+LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1"})
+# The video services a patient may be handed over to unless PATIENTAPP_ROOM_HOSTS says otherwise.
+DEFAULT_ROOM_HOSTS = ("join.nhn.no", "*.whereby.com")
 
 DEFAULTS: dict[str, object] = {
     # Where patients reach us. Every link we send is built from this, never from the
@@ -46,17 +51,17 @@ DEFAULTS: dict[str, object] = {
     # How often the waiting page asks for news when the server cannot hold its request (R60: 3-5 s).
     "STATUS_POLL_SECONDS": 3,
     # How long the server holds a waiting patient's status request open until something changes
-    # (patientapp/waiting_watch.py). 0 turns holding off: plain polling every STATUS_POLL_SECONDS.
+    # (patientapp/status_hold.py). 0 turns holding off: plain polling every STATUS_POLL_SECONDS.
     "STATUS_HOLD_SECONDS": 20,
     # Held requests per process at most; each takes one gunicorn thread while it sleeps. 0: the
     # number of gunicorn threads (PATIENTAPP_THREADS) less a reserve for everything else.
     "STATUS_HOLD_MAX": 0,
-    # Requests at work at once per process (patientapp/workload.py); the rest wait their turn, up to
+    # Requests at work at once per process (patientapp/concurrency.py); the rest wait their turn, up to
     # ACTIVE_REQUEST_WAIT_SECONDS, then get a calm 503. 0: no limit.
     "MAX_ACTIVE_REQUESTS": 8,
     "ACTIVE_REQUEST_WAIT_SECONDS": 20,
     # Video services a patient may be handed over to (R11); *.example.com matches subdomains.
-    "ROOM_HOSTS": "join.nhn.no,*.whereby.com",
+    "ROOM_HOSTS": ",".join(DEFAULT_ROOM_HOSTS),
     # Development and tests only: allow http://localhost rooms (a stand-in for the video service).
     "ALLOW_LOCAL_ROOMS": False,
     # The name the patient gets in the video room: neutral, never the label (R13).

@@ -11,7 +11,7 @@ from flask import Flask, current_app
 from sqlalchemy import select
 from werkzeug.serving import make_server
 
-from . import audit, i18n, rooms, staff_auth, visits
+from . import audit, i18n, paths, rooms, staff_access, invitations
 from .models import Clinic, Staff, utcnow
 
 DEMO_CLINIC = {
@@ -41,7 +41,7 @@ def create_demo(now: datetime | None = None) -> list[dict]:
         start += timedelta(minutes=(5 - start.minute % 5) % 5)
         created = []
         for code in i18n.LANGUAGES:
-            invitation, token = visits.create_invitation(
+            invitation, token = invitations.create_invitation(
                 session, clinic, start, start + timedelta(minutes=30), code,
                 label=f"Demo {code}", languages=tuple(i18n.LANGUAGES))
             invitation.room_ref = "demo" if rooms.find_room(clinic.room_settings, "demo") else None
@@ -60,12 +60,12 @@ def enrol_staff(clinic_slug: str, email: str, display_name: str | None, role: st
         person = session.scalar(select(Staff).where(Staff.email == email))
         if person is None:
             person = Staff(clinic=clinic, email=email, display_name=display_name or email, role=role,
-                           language=language, user_handle=staff_auth.new_user_handle())
+                           language=language, user_handle=staff_access.new_user_handle())
             session.add(person)
             session.flush()
-        token = staff_auth.new_enrolment(session, person, utcnow())
+        token = staff_access.new_enrolment(session, person, utcnow())
         audit.record(session, "staff-enrol", clinic_id=clinic.id, detail=f"staff={person.id} cli")
-    return current_app.config["PUBLIC_BASE_URL"].rstrip("/") + f"/staff/enrol/{token}"
+    return current_app.config["PUBLIC_BASE_URL"].rstrip("/") + f"{paths.STAFF}/enrol/{token}"
 
 
 @contextmanager

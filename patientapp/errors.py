@@ -8,6 +8,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError, PendingRollbackErro
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, InternalServerError, SecurityError
 
+from . import paths
 from .logs import redact
 
 log = logging.getLogger("patientapp")
@@ -58,7 +59,7 @@ def init_app(app: Flask) -> None:
         orig = getattr(error, "orig", None)
         reason = str(orig).splitlines()[0][:120] if orig is not None and str(orig) else type(error).__name__
         log.warning("database unavailable on %s %s: %s", request.method, redact(request.path), reason)
-        if request.path.startswith(("/api/", "/staff/api/")):
+        if request.path.startswith(paths.JSON_APIS):
             response = jsonify(error="busy")
         else:
             response, _code = _render(503)

@@ -4,10 +4,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from markdown_it import MarkdownIt
 from markupsafe import Markup
 
-from .sanitise import clean_html
+from .sanitise import markdown_html
 
 # The order here is the order of the index. Group "guide": read before and after;
 # group "help": troubleshooting, each topic its own page so other pages can link to it.
@@ -36,7 +35,6 @@ SLUGS = tuple(slug for slug, _ in GUIDES)
 GROUP = dict(GUIDES)
 
 # No raw HTML and no autolinking: everything a guide can contain is plain Markdown.
-_MARKDOWN = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}).enable("table")
 
 
 @dataclass(frozen=True)
@@ -63,7 +61,7 @@ def parse(slug: str, lang: str, text: str) -> Guide:
     summary = body.split("\n\n", 1)[0].strip()
     if not summary or summary.startswith("#"):
         raise GuideFormatError(f"{lang}/{slug}.md needs a one-sentence summary after the title")
-    return Guide(slug, lang, GROUP[slug], title, summary, clean_html(_MARKDOWN.render(body)))
+    return Guide(slug, lang, GROUP[slug], title, summary, markdown_html(body))
 
 
 class GuideLibrary:

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from flask import g, request, session
 from markupsafe import Markup
 
+from . import paths
+
 
 @dataclass(frozen=True)
 class Language:
@@ -39,7 +41,7 @@ LANGUAGES: dict[str, Language] = {
 DEFAULT = "nb"
 LANG_COOKIE = "__Host-lang"
 # The invitation's language, kept in the patient's session so guides follow it too.
-SESSION_KEY = "invitation_lang"
+SESSION_KEY = paths.LANGUAGE_KEY
 
 # Browsers say "no" or "nn" for Norwegian; we write Bokmål.
 _ALIASES = {"no": "nb", "nn": "nb"}

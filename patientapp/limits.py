@@ -24,6 +24,8 @@ from flask_babel import ngettext
 from flask_limiter import Limiter, RateLimitExceeded
 from flask_limiter.util import get_remote_address
 
+from . import paths
+
 log = logging.getLogger("patientapp")
 EXTENSION = "patientapp.limiter"
 # Redis is on the request's path: a Redis that hangs must not hang the request (the fallback takes over).
@@ -60,27 +62,24 @@ def by_address() -> str:
 
 def by_visit() -> str:
     """The invitation this browser opened; a browser without one is counted by address."""
-    from .visit_session import VISIT_KEY
-
-    ref = session.get(VISIT_KEY)
+    ref = session.get(paths.VISIT_KEY)
     return "visit:" + _digest(ref) if isinstance(ref, str) and ref else by_address()
 
 
 def by_account() -> str:
     """The staff member a WebAuthn step is for: the passkey's owner when signing in, else the one enrolling."""
-    from . import staff_auth
+    from . import staff_access
     from .db import get_session
     from .models import utcnow
-    from .staff.auth import ENROL_KEY
 
     db = get_session()
     if request.endpoint == "staff.login_verify":
         body = request.get_data(as_text=True)
-        staff_id = staff_auth.account_of_assertion(db, body)
-        return f"staff:{staff_id}" if staff_id else "credential:" + staff_auth.credential_id_hash(body)
+        staff_id = staff_access.account_of_assertion(db, body)
+        return f"staff:{staff_id}" if staff_id else "credential:" + staff_access.credential_id_hash(body)
     if g.get("staff") is not None:
         return f"staff:{g.staff.id}"
-    enrolment = staff_auth.enrolment_by_id(db, session.get(ENROL_KEY), utcnow())
+    enrolment = staff_access.enrolment_by_id(db, session.get(paths.ENROLMENT_KEY), utcnow())
     return f"staff:{enrolment.staff_id}" if enrolment is not None else by_address()
 
 
@@ -122,7 +121,7 @@ RULES: dict[str, tuple[Rule, ...]] = {
     "check.download": (Rule("RATE_LIMIT_DOWNLOAD", by_address),),
 }
 
-JSON_PATHS = ("/api/", "/staff/api/", "/staff/webauthn/")
+JSON_PATHS = (*paths.JSON_APIS, paths.STAFF_WEBAUTHN)
 
 
 def _setting(name: str) -> Callable[[], str]:

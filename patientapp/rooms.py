@@ -10,7 +10,9 @@ import string
 import unicodedata
 from urllib.parse import quote, urlencode, urlsplit
 
-DEFAULT_ALLOWLIST = ["join.nhn.no", "*.whereby.com"]
+from .config import DEFAULT_ROOM_HOSTS, LOCAL_HOSTS
+
+DEFAULT_ALLOWLIST = list(DEFAULT_ROOM_HOSTS)
 PROVIDERS = ("pexip", "whereby", "template")
 # Whereby's documented `lang` values include English, Norwegian ("nb") and Polish among our six
 # languages. Arabic, Somali and Urdu are left out of the URL so that Whereby falls back to the
@@ -20,9 +22,6 @@ WHEREBY_LANGS = {"en", "nb", "pl"}
 # join.nhn.no answers today) is the default; v25+ serve Web App 2 under /webapp/#/ and Web App 3 under
 # /webapp3/m/. A clinic picks its node's style per room and checks the link before going live (README).
 PEXIP_LINK_STYLES = ("webapp1", "webapp2", "webapp3")
-# Hosts reachable only from this machine; allowed over http with allow_local for development and
-# tests (a fake video room), never in production configuration.
-LOCAL_HOSTS = {"localhost", "127.0.0.1"}
 # Host-side secrets: a patient who got one could run the meeting (R15). Compared after
 # lower-casing and dropping "_"/"-", so "host-room-url" and "HostPin" are caught as well.
 SECRET_KEYS = {"hostroomurl", "hostpin", "hostkey"}

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import bleach
 from bleach.html5lib_shim import Filter
+from markdown_it import MarkdownIt
 from markupsafe import Markup
 
 ALLOWED_TAGS = frozenset({
@@ -38,3 +39,13 @@ _CLEANER = bleach.Cleaner(
 def clean_html(html: str) -> Markup:
     """Sanitised HTML, marked safe for Jinja: the only source of Markup from content (R48)."""
     return Markup(_CLEANER.clean(html))
+
+
+# CommonMark with tables; raw HTML in the source is text, never markup. One parser for the guides
+# and the clinics' own texts.
+_MARKDOWN = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}).enable("table")
+
+
+def markdown_html(markdown: str) -> Markup:
+    """Markdown as cleaned HTML, marked safe for Jinja."""
+    return clean_html(_MARKDOWN.render(markdown))

@@ -5,9 +5,11 @@ import secrets
 
 from flask import Flask, g, request
 
+from . import paths
+
 # Paths whose answers are about one patient (or one staff member) and must never be cached (R27).
 # /offline: the offline page may carry the clinic number for this browser's invitation (patientapp/pwa).
-PRIVATE_PREFIXES = ("/visit", "/i/", "/d/", "/api/", "/staff", "/offline")
+PRIVATE_PREFIXES = paths.PRIVATE
 
 PERMISSIONS_POLICY = "camera=(self), microphone=(self), geolocation=(), payment=(), usb=()"
 

@@ -22,6 +22,10 @@ from typing import Callable, Protocol, runtime_checkable
 from urllib.parse import urlsplit
 
 from . import timefmt
+from .config import LOCAL_HOSTS as _LOOPBACK_NAMES
+
+# A gateway or the outbox on this machine may also listen on IPv6 loopback.
+LOCAL_HOSTS = _LOOPBACK_NAMES | {"::1"}
 
 # --- Text -------------------------------------------------------------------------------------
 
@@ -174,7 +178,7 @@ def outbox_allowed(config: dict) -> bool:
     if config.get("SMS_OUTBOX_ALLOWED"):
         return True
     base = urlsplit(str(config.get("PUBLIC_BASE_URL") or ""))
-    return base.scheme != "https" or (base.hostname or "") in _LOCAL_HOSTS
+    return base.scheme != "https" or (base.hostname or "") in LOCAL_HOSTS
 
 
 class OutboxGateway:
@@ -261,7 +265,6 @@ class _NoRedirects(urllib.request.HTTPRedirectHandler):
         return None
 
 
-_LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
 _MAX_ANSWER = 64 * 1024
 
 
@@ -274,7 +277,7 @@ class HttpGateway:
         if not parts.hostname or parts.username or parts.password:
             raise ValueError("SMS gateway URL needs a host and no credentials in it")
         # The body holds a number and a working link: plain HTTP only for a local test server.
-        if parts.scheme != "https" and not (parts.scheme == "http" and parts.hostname in _LOCAL_HOSTS):
+        if parts.scheme != "https" and not (parts.scheme == "http" and parts.hostname in LOCAL_HOSTS):
             raise ValueError("SMS gateway URL must use https")
         if token and (username or password):
             raise ValueError("SMS gateway: use either a username and password or a token")

@@ -131,7 +131,7 @@ class Invitations:
                room_settings=None):
         from sqlalchemy import select
 
-        from patientapp import visits
+        from patientapp import invitations
         from patientapp.models import Clinic
 
         # A writer from the start: a read that turns into a write while a live server writes
@@ -145,7 +145,7 @@ class Invitations:
             if room_settings is not None:
                 clinic.room_settings = room_settings
             start = datetime.now(timezone.utc) + starts_in
-            invitation, token = visits.create_invitation(session, clinic, start, start + duration, language, label=label)
+            invitation, token = invitations.create_invitation(session, clinic, start, start + duration, language, label=label)
             if state:
                 invitation.state = state
             return invitation, token
@@ -167,21 +167,21 @@ def template_room_clinic(db, room_host: str, key: str = "stand-in", label: str =
 def staff_session(db, clinic_id: int, role: str = "admin", email: str | None = None, **fields):
     """A staff member of the clinic, signed in as after a passkey sign-in: (the staff member, their
     session token, which is the `__Host-staff` cookie's value)."""
-    from patientapp import staff_auth
+    from patientapp import staff_access
     from patientapp.models import Staff, utcnow
 
     person = Staff(clinic_id=clinic_id, email=email or f"{role}-{utcnow().timestamp()}@example.no",
                    display_name=fields.pop("display_name", role.title()), role=role,
-                   user_handle=staff_auth.new_user_handle(), **fields)
+                   user_handle=staff_access.new_user_handle(), **fields)
     db.add(person)
     db.flush()
-    token = staff_auth.start_session(db, person, utcnow())
+    token = staff_access.start_session(db, person, utcnow())
     db.commit()
     return person, token
 
 
 @pytest.fixture
-def invitations(app):
+def invitation_factory(app):
     return Invitations(app)
 
 

@@ -7,7 +7,7 @@ from flask import current_app, url_for
 from flask_babel import gettext as _
 from flask_babel import pgettext
 
-from .. import checks, i18n
+from .. import equipment_check, i18n
 from ..models import Invitation
 
 
@@ -126,13 +126,13 @@ def page_context(invitation: Invitation | None, guide_url: Callable[[str], str] 
             "messages": messages(),
             "summaryUrl": url_for("check.save_summary") if invitation else None,
             "pingUrl": url_for("check.ping"),
-            "downloadUrl": url_for("check.download", bytes=checks.DOWNLOAD_SAMPLE_BYTES),
-            "thresholds": {"goodRttMs": checks.NETWORK_GOOD_RTT_MS, "goodMbps": checks.NETWORK_GOOD_MBPS,
-                           "poorMbps": checks.NETWORK_POOR_MBPS},
+            "downloadUrl": url_for("check.download", bytes=equipment_check.DOWNLOAD_SAMPLE_BYTES),
+            "thresholds": {"goodRttMs": equipment_check.NETWORK_GOOD_RTT_MS, "goodMbps": equipment_check.NETWORK_GOOD_MBPS,
+                           "poorMbps": equipment_check.NETWORK_POOR_MBPS},
             # STUN/TURN addresses from the clinic's room settings, if any; only reachability is tested.
             "iceServers": [s for s in ice_servers if isinstance(s, dict) and isinstance(s.get("urls"), (str, list))],
             "guides": {check: {"url": guide_url(slug), "title": guide.title}
-                       for check, slug in checks.GUIDE_FOR.items() if (guide := library.get(slug, lang))},
+                       for check, slug in equipment_check.GUIDE_FOR.items() if (guide := library.get(slug, lang))},
             "blockedGuide": {"url": guide_url("blocked"), "title": library.get("blocked", lang).title},
             "newWindowUrl": new_window_url,
         },

@@ -5,7 +5,7 @@ import os
 
 from flask import abort, current_app, jsonify, render_template, request
 
-from .. import checks, visit_session, waiting
+from .. import equipment_check, patient_session, knocks
 from ..db import get_session
 from ..models import utcnow
 from . import bp
@@ -21,27 +21,27 @@ def public_check():
 @bp.get("/visit/check")
 def visit_check():
     """The check from an invitation: its summary is kept for the clinic."""
-    invitation = visit_session.current_invitation()
+    invitation = patient_session.current_invitation()
     if invitation is None:
-        return visit_session.invalid_link()
+        return patient_session.invalid_link()
     # From 30 minutes before, a good check leads on to the waiting room.
-    knock_open = utcnow() >= waiting.knock_opens_at(invitation) and utcnow() <= invitation.ends_at
+    knock_open = utcnow() >= knocks.knock_opens_at(invitation) and utcnow() <= invitation.ends_at
     return render_template("check/check.html", knock_open=knock_open, **page_context(invitation=invitation))
 
 
 @bp.post("/api/visit/check")
 def save_summary():
     """Store the check's summary (one word per check) on the patient's invitation."""
-    invitation = visit_session.current_invitation(write=True)
+    invitation = patient_session.current_invitation(write=True)
     if invitation is None:
         return jsonify(error="gone"), 410
     try:
-        summary = checks.parse_summary(request.get_json(silent=True))
-    except checks.InvalidSummary:
+        summary = equipment_check.parse_summary(request.get_json(silent=True))
+    except equipment_check.InvalidSummary:
         return jsonify(error="invalid"), 400
-    checks.record(invitation, summary, utcnow())
+    equipment_check.record(invitation, summary, utcnow())
     get_session().commit()
-    return jsonify(status=checks.overall(summary))
+    return jsonify(status=equipment_check.overall(summary))
 
 
 @bp.get("/api/check/ping")
@@ -53,8 +53,8 @@ def ping():
 @bp.get("/api/check/download")
 def download():
     """Random, incompressible bytes for measuring download speed; capped so it cannot be abused."""
-    raw = request.args.get("bytes", str(checks.DOWNLOAD_SAMPLE_BYTES))
-    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= checks.MAX_DOWNLOAD_BYTES:
+    raw = request.args.get("bytes", str(equipment_check.DOWNLOAD_SAMPLE_BYTES))
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= equipment_check.MAX_DOWNLOAD_BYTES:
         abort(400)
     size = int(raw)
     return current_app.response_class(os.urandom(size), mimetype="application/octet-stream")

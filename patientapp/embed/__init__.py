@@ -2,8 +2,10 @@
 from flask import Blueprint
 from flask.sessions import SecureCookieSessionInterface
 
-bp = Blueprint("embed", __name__, url_prefix="/embed")
-PREFIX = "/embed/"
+from .. import paths
+
+bp = Blueprint("embed", __name__, url_prefix=paths.EMBED)
+PREFIX = paths.EMBED + "/"
 
 
 class CookielessEmbeds(SecureCookieSessionInterface):

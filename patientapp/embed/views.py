@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 from flask import abort, current_app, g, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from .. import embedding, i18n
+from .. import clinic_websites, i18n
 from ..appointment import phone
 from ..check.context import page_context
 from ..db import get_session
@@ -38,9 +38,9 @@ def _clinic_frame() -> None:
     if clinic is None:
         abort(404)
     g.embed_clinic = clinic
-    g.embed_origins = embedding.origin_list(get_session(), clinic.id)
+    g.embed_origins = clinic_websites.origin_list(get_session(), clinic.id)
     # security.py turns this into frame-ancestors and leaves out X-Frame-Options (R36).
-    g.embed_frame_ancestors = embedding.frame_ancestors(g.embed_origins)
+    g.embed_frame_ancestors = clinic_websites.frame_ancestors(g.embed_origins)
     # A site that isolates itself (COEP) may still frame us.
     g.corp = "cross-origin"
 
@@ -76,7 +76,7 @@ def _context(lang: str) -> dict:
         "home_url": url_for("embed.guides", clinic=clinic.slug, lang=lang),
         # Height messages go to these parents only: the clinic's origins, and the workspace's preview.
         "embed_config": {"origins": [*g.embed_origins, app_origin()], "type": "patientapp:height"},
-        "section": embedding.section_for(get_session(), clinic.id, lang),
+        "section": clinic_websites.section_for(get_session(), clinic.id, lang),
     }
 
 

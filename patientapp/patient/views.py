@@ -8,7 +8,7 @@ import qrcode.image.svg
 from flask import Response, current_app, g, redirect, render_template, url_for
 from flask_babel import gettext as _
 
-from .. import appointment, i18n, ics, links, visit_session, visits
+from .. import appointment, i18n, ics, links, patient_session, invitations
 from ..db import get_session
 from ..models import Invitation, utcnow
 from . import bp
@@ -17,18 +17,18 @@ from . import bp
 def _enter(invitation: Invitation | None):
     """Start the patient's session for a working invitation and leave the token's URL (R5)."""
     now = utcnow()
-    if invitation is None or not visit_session.window().is_open(invitation, now):
-        return visit_session.invalid_link()
-    visits.open_invitation(invitation, now)
+    if invitation is None or not patient_session.window().is_open(invitation, now):
+        return patient_session.invalid_link()
+    invitations.open_invitation(invitation, now)
     g.db_session.commit()
-    visit_session.start(invitation)
+    patient_session.start(invitation)
     return redirect(url_for("patient.landing"), code=303)
 
 
 @bp.get("/i/<path:token>")
 def open_link(token: str):
     """The link from the SMS."""
-    return _enter(visits.find_by_token(get_session(write=True), token))
+    return _enter(invitations.find_by_token(get_session(write=True), token))
 
 
 @bp.get("/d/<path:signed>")
@@ -41,7 +41,7 @@ def open_device_link(signed: str):
     if ref is None:
         return _enter(None)
     ref, generation = links.split_generation(ref)
-    invitation = visits.find_by_ref(get_session(write=True), ref)
+    invitation = invitations.find_by_ref(get_session(write=True), ref)
     if invitation is not None and generation != (invitation.link_generation or 1):
         invitation = None  # made before staff replaced the link
     return _enter(invitation)
@@ -50,9 +50,9 @@ def open_device_link(signed: str):
 @bp.get("/visit")
 def landing():
     """The landing page: when, with whom, what to prepare, consent, privacy, cost, devices."""
-    invitation = visit_session.current_invitation()
+    invitation = patient_session.current_invitation()
     if invitation is None:
-        return visit_session.invalid_link()
+        return patient_session.invalid_link()
     page = appointment.landing(invitation, i18n.current().format_locale, utcnow())
     library = current_app.extensions["patientapp.guides"]
     lang = i18n.current().code
@@ -64,9 +64,9 @@ def landing():
 @bp.get("/visit/calendar.ics")
 def calendar():
     """An .ics file for the patient's own calendar: private, with a link back to this invitation."""
-    invitation = visit_session.current_invitation()
+    invitation = patient_session.current_invitation()
     if invitation is None:
-        return visit_session.invalid_link()
+        return patient_session.invalid_link()
     url = _device_url(invitation, "calendar")
     body = ics.event(
         uid_seed=invitation.ref,
@@ -86,9 +86,9 @@ def calendar():
 @bp.get("/visit/qr.svg")
 def qr_code():
     """A QR code that opens this invitation on a phone; it expires after a short while."""
-    invitation = visit_session.current_invitation()
+    invitation = patient_session.current_invitation()
     if invitation is None:
-        return visit_session.invalid_link()
+        return patient_session.invalid_link()
     image = qrcode.make(_device_url(invitation, "qr"), image_factory=qrcode.image.svg.SvgPathImage,
                         border=2, error_correction=qrcode.constants.ERROR_CORRECT_M)
     return Response(image.to_string(encoding="unicode"), mimetype="image/svg+xml")

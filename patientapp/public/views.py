@@ -5,7 +5,7 @@ import logging
 
 from flask import abort, current_app, g, jsonify, render_template, request
 
-from .. import appointment, csrf, i18n, readiness, visit_session
+from .. import appointment, csrf, i18n, readiness, patient_session
 from ..guides import SLUGS
 from ..models import utcnow
 from . import bp
@@ -20,7 +20,7 @@ def _library():
 def _visit() -> appointment.Landing | None:
     """The appointment of a patient whose link this browser opened: the guides lead back to it and
     show the clinic's number, rather than ending where "tap the link in your SMS" begins."""
-    invitation = visit_session.current_invitation()
+    invitation = patient_session.current_invitation()
     return appointment.landing(invitation, i18n.current().format_locale, utcnow()) if invitation else None
 
 

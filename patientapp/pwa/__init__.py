@@ -23,6 +23,7 @@ import json
 from datetime import datetime, timezone
 from pathlib import Path
 
+from .. import paths
 from ..guides import SLUGS
 from ..i18n import Language
 
@@ -40,8 +41,8 @@ STATIC_FILES = (
 )
 # Paths the service worker leaves alone. Navigations to the first three may be answered with the
 # offline page when the network fails, but their answers are never stored.
-PRIVATE_PREFIXES = ("/i/", "/d/", "/visit")
-UNTOUCHED_PREFIXES = ("/api/", "/staff", "/embed", "/dev/", "/sw-", "/csp-report", "/healthz", "/readyz")
+PRIVATE_PREFIXES = (paths.LINK, paths.DEVICE_LINK, paths.VISIT)
+UNTOUCHED_PREFIXES = (paths.PATIENT_API, paths.STAFF, paths.EMBED, paths.DEV, "/sw-", "/csp-report", "/healthz", "/readyz")
 THEME_COLOUR = "#0b4f5c"
 BACKGROUND_COLOUR = "#ffffff"
 # Response header on a personalised offline page: until when (Unix seconds) it may be kept.

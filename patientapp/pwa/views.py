@@ -7,7 +7,7 @@ from datetime import timedelta
 from flask import Blueprint, Response, abort, current_app, jsonify, make_response, render_template, request, url_for
 from flask_babel import force_locale, gettext as _, pgettext
 
-from .. import appointment, i18n, pwa, visit_session
+from .. import appointment, i18n, pwa, patient_session
 
 bp = Blueprint("pwa", __name__)
 
@@ -100,7 +100,7 @@ def offline(lang: str):
     when it may be kept (see pwa/__init__.py for why this much and no more).
     """
     language = _language(lang)
-    invitation = visit_session.current_invitation()
+    invitation = patient_session.current_invitation()
     phone = appointment.phone(invitation.clinic.phone) if invitation else None
     with force_locale(language.code):
         response = make_response(render_template("pwa/offline.html", phone=phone))

@@ -1,5 +1,7 @@
 from flask import Blueprint
 
-bp = Blueprint("staff", __name__, url_prefix="/staff")
+from .. import paths
 
-from . import auth, views, website  # noqa: E402,F401  (routes register on import)
+bp = Blueprint("staff", __name__, url_prefix=paths.STAFF)
+
+from . import sign_in, views, website  # noqa: E402,F401  (routes register on import)

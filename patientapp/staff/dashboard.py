@@ -12,7 +12,7 @@ from flask_babel import ngettext, pgettext
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, lazyload
 
-from .. import checks, i18n, rooms, timefmt, visits, waiting
+from .. import equipment_check, i18n, rooms, timefmt, invitations, knocks
 from ..db import begin_write
 from ..models import Clinic, Invitation, Knock
 
@@ -22,30 +22,30 @@ STALE_AFTER = timedelta(seconds=20)  # a waiting patient not heard from in this 
 # A knock's state: the machine state for styling and the word for people (translated when asked for:
 # the dashboard asks for 50 rows every 3 s, and translating five words for each row to use one showed).
 BY_KNOCK = {
-    waiting.WAITING: ("knocking", lambda: _("Knocking")),
-    waiting.ADMITTED: ("admitted", lambda: pgettext("status", "Let in")),
-    waiting.LAPSED: ("lapsed", lambda: _("Knock lapsed")),
-    waiting.DENIED: ("denied", lambda: _("Not let in")),
-    waiting.ENDED: ("completed", lambda: pgettext("status", "Done")),
+    knocks.WAITING: ("knocking", lambda: _("Knocking")),
+    knocks.ADMITTED: ("admitted", lambda: pgettext("status", "Let in")),
+    knocks.LAPSED: ("lapsed", lambda: _("Knock lapsed")),
+    knocks.DENIED: ("denied", lambda: _("Not let in")),
+    knocks.ENDED: ("completed", lambda: pgettext("status", "Done")),
 }
 
 
 def state_label(invitation: Invitation, knock: Knock | None) -> tuple[str, str]:
     """A machine state for styling and a word for people."""
-    if invitation.state == visits.WITHDRAWN:
+    if invitation.state == invitations.WITHDRAWN:
         return "withdrawn", _("Withdrew consent")
-    if invitation.state == visits.CANCELLED:
+    if invitation.state == invitations.CANCELLED:
         return "cancelled", _("Cancelled")
-    if knock is not None and knock.state == waiting.WAITING and knock.rejoin:
+    if knock is not None and knock.state == knocks.WAITING and knock.rejoin:
         return "knocking", _("Knocking again (was let in)")
     if knock is not None and knock.state in BY_KNOCK:
         state, label = BY_KNOCK[knock.state]
         return state, label()
     if invitation.check_summary:
         return "checked", _("Checked equipment")
-    if invitation.state == visits.OPENED:
+    if invitation.state == invitations.OPENED:
         return "opened", _("Opened the link")
-    if invitation.state == visits.COMPLETED:
+    if invitation.state == invitations.COMPLETED:
         return "completed", pgettext("status", "Done")
     return "invited", _("Invited")
 
@@ -56,15 +56,7 @@ def check_text(summary: dict | None) -> str:
     names = {"browser": _("browser"), "camera": _("camera"), "microphone": _("microphone"), "speaker": _("sound"),
              "light": _("light"), "network": _("connection"), "battery": _("battery")}
     words = {"ok": _("ok"), "warn": _("advice"), "fail": _("problem"), "pending": _("not checked")}
-    return ", ".join(f"{names[c]}: {words[summary[c]]}" for c in checks.CHECKS if c in summary)
-
-
-MESSAGE_LABELS = {
-    "late-5": lambda: _("About 5 minutes late"),
-    "late-10": lambda: _("About 10 minutes late"),
-    "late-15": lambda: _("About 15 minutes late"),
-    "will-call": lambda: _("We will call you"),
-}
+    return ", ".join(f"{names[c]}: {words[summary[c]]}" for c in equipment_check.CHECKS if c in summary)
 
 
 @dataclass
@@ -94,18 +86,18 @@ def row(invitation: Invitation, knock: Knock | None, now: datetime) -> Row:
     result = Row(invitation_id=invitation.id, label=invitation.label or "–",
                  time=f"{start:%H:%M}–{end:%H:%M}", language=i18n.LANGUAGES[invitation.language].name,
                  state=state, state_label=label, check=check_text(invitation.check_summary),
-                 check_overall=checks.overall(invitation.check_summary) if invitation.check_summary else "",
+                 check_overall=equipment_check.overall(invitation.check_summary) if invitation.check_summary else "",
                  url=url_for("staff.invitation", invitation_id=invitation.id))
     if knock is not None:
         result.knock_id = knock.id
         result.message = knock.message
-        result.handoff_failed = knock.handoff_failed_at is not None and knock.state == waiting.ADMITTED
-        if knock.state == waiting.WAITING:
+        result.handoff_failed = knock.handoff_failed_at is not None and knock.state == knocks.ADMITTED
+        if knock.state == knocks.WAITING:
             result.waiting_seconds = int((now - knock.created_at).total_seconds())
             result.lapses_in = max(0, int((knock.lapses_at - now).total_seconds()))
             result.stale = now - knock.last_seen_at > STALE_AFTER
             result.actions = ["admit", "deny", "message"]
-        elif knock.state == waiting.ADMITTED:
+        elif knock.state == knocks.ADMITTED:
             result.actions = ["end"]
     return result
 
@@ -123,30 +115,30 @@ def build(db: Session, clinic: Clinic, now: datetime) -> Board:
     tz = ZoneInfo(clinic.time_zone)
     local_midnight = now.astimezone(tz).replace(hour=0, minute=0, second=0, microsecond=0)
     day_start, day_end = local_midnight.astimezone(ZoneInfo("UTC")), (local_midnight + timedelta(days=1)).astimezone(ZoneInfo("UTC"))
-    live = select(Knock.invitation_id).where(Knock.state.in_(waiting.ACTIVE))
+    live = select(Knock.invitation_id).where(Knock.state.in_(knocks.ACTIVE))
     # The clinic is the signed-in staff member's, already loaded: not joined again to every row (its
     # room settings, a JSON document, were decoded once per row).
     query = (select(Invitation).options(lazyload(Invitation.clinic))
              .where(Invitation.clinic_id == clinic.id,
                     or_(Invitation.starts_at.between(day_start, day_end), Invitation.id.in_(live)))
              .order_by(Invitation.starts_at))
-    invitations = db.scalars(query).all()
-    ids = [invitation.id for invitation in invitations]
-    knocks = waiting.latest_knocks(db, ids)
-    if any(waiting.lapse_due(k, now) for k in knocks.values()):
+    shown = db.scalars(query).all()
+    ids = [invitation.id for invitation in shown]
+    latest = knocks.latest_knocks(db, ids)
+    if any(knocks.lapse_due(k, now) for k in latest.values()):
         # Record the lapses (a write) in a writing transaction; its rollback expired what we read,
         # so read it again after.
         begin_write(db)
-        for knock in waiting.latest_knocks(db, ids).values():
-            if waiting.lapse_due(knock, now):
+        for knock in knocks.latest_knocks(db, ids).values():
+            if knocks.lapse_due(knock, now):
                 # Under the invitation's lock, read again: a patient knocking anew or a clinician acting
                 # on it at this moment would otherwise have their invitation state overwritten (R12).
-                waiting.lock(db, knock)
-                waiting.refresh(knock, now)
+                knocks.lock(db, knock)
+                knocks.refresh(knock, now)
         db.commit()
-        invitations = db.scalars(query).all()
-        knocks = waiting.latest_knocks(db, [invitation.id for invitation in invitations])
-    rows = [row(invitation, knocks.get(invitation.id), now) for invitation in invitations]
+        shown = db.scalars(query).all()
+        latest = knocks.latest_knocks(db, [invitation.id for invitation in shown])
+    rows = [row(invitation, latest.get(invitation.id), now) for invitation in shown]
     warnings = []
     for room in rooms.clinic_rooms(clinic.room_settings):
         if "pexip-not-autolock" in rooms.warnings(room):
@@ -172,7 +164,7 @@ def refusal_text(reason: str) -> str:
 
 
 def schedule_error_text(reason: str, horizon_days: int) -> str:
-    """Why an appointment's date cannot be taken (visits.OutOfRange)."""
+    """Why an appointment's date cannot be taken (invitations.OutOfRange)."""
     if reason == "past":
         return _("This date has passed. Choose today or a later date.")
     if reason == "ended":
@@ -182,7 +174,7 @@ def schedule_error_text(reason: str, horizon_days: int) -> str:
 
 
 def clock_change_text(error) -> str:
-    """A local time the clocks skip or show twice (visits.AmbiguousLocalTime), named with its span."""
+    """A local time the clocks skip or show twice (invitations.AmbiguousLocalTime), named with its span."""
     locale = i18n.current().format_locale
     values = {"date": timefmt.day(error.start.date(), locale), "start": timefmt.wall_clock(error.start, locale),
               "end": timefmt.wall_clock(error.end, locale)}

@@ -9,14 +9,14 @@ from wtforms import (BooleanField, DateField, EmailField, IntegerField, SelectCh
 from werkzeug.datastructures import MultiDict
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
-from .. import embedding, i18n, visits
+from .. import clinic_websites, i18n, invitations
 
 LANGUAGE_CHOICES = [SelectChoice(code, lang.name) for code, lang in i18n.LANGUAGES.items()]
 
 
 def no_national_id(form, field):
     """Never a national ID number in a label (R52); the rule is the invitation module's."""
-    if field.data and visits.looks_like_national_id(field.data):
+    if field.data and invitations.looks_like_national_id(field.data):
         raise ValidationError(_l("Do not write a national ID number. Use initials or a reference."))
 
 
@@ -43,7 +43,7 @@ class InvitationForm(Form):
         NumberRange(5, 240, _l("The duration must be between 5 and 240 minutes."))])
     language = SelectField(_l("The patient's language"), choices=LANGUAGE_CHOICES, default="nb")
     label = StringField(_l("Label for staff (initials or reference)"), validators=[
-        Optional(), Length(max=visits.MAX_LABEL_LENGTH, message=_l("At most 20 characters.")), no_national_id])
+        Optional(), Length(max=invitations.MAX_LABEL_LENGTH, message=_l("At most 20 characters.")), no_national_id])
     room = SelectField(_l("Video room"), choices=[], validate_choice=True)
 
 
@@ -90,13 +90,13 @@ class RoomForm(Form):
 
 
 class OriginForm(Form):
-    """A website that may show the embedded guides; checked in full by embedding.normalise_origin."""
+    """A website that may show the embedded guides; checked in full by clinic_websites.normalise_origin."""
 
     origin = StringField(_l("Website address"), validators=[
         InputRequired(_l("Write the website's address, for example https://www.example.no.")),
-        Length(max=embedding.MAX_ORIGIN_LENGTH, message=_l("The address is too long."))])
+        Length(max=clinic_websites.MAX_ORIGIN_LENGTH, message=_l("The address is too long."))])
 
 
 class SectionForm(Form):
     text = TextAreaField(_l("Text"), validators=[
-        Length(max=embedding.MAX_SECTION_CHARS, message=_l("The text is too long. Shorten it."))])
+        Length(max=clinic_websites.MAX_SECTION_CHARS, message=_l("The text is too long. Shorten it."))])

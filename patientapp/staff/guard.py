@@ -5,7 +5,7 @@ from functools import wraps
 
 from flask import abort, current_app, g, jsonify, redirect, request, url_for
 
-from .. import staff_auth
+from .. import paths, staff_access
 from ..db import begin_write, get_session
 from ..models import utcnow
 
@@ -15,14 +15,14 @@ PUBLIC_ENDPOINTS = {"staff.login", "staff.login_options", "staff.login_verify", 
                     "staff.enrol", "staff.register_options", "staff.register_verify"}
 
 
-def relying_party() -> staff_auth.RelyingParty:
-    return staff_auth.RelyingParty.from_base_url(current_app.config["PUBLIC_BASE_URL"],
+def relying_party() -> staff_access.RelyingParty:
+    return staff_access.RelyingParty.from_base_url(current_app.config["PUBLIC_BASE_URL"],
                                                  current_app.config["RP_NAME"])
 
 
 def load_staff() -> None:
     g.staff = None
-    record = staff_auth.load_session(get_session(), request.cookies.get(COOKIE), utcnow(),
+    record = staff_access.load_session(get_session(), request.cookies.get(COOKIE), utcnow(),
                                      idle=current_app.config["STAFF_IDLE_TIMEOUT"])
     if record is not None:
         if request.method not in ("GET", "HEAD", "OPTIONS"):
@@ -30,7 +30,7 @@ def load_staff() -> None:
         g.staff = record.staff
         g.staff_language = record.staff.language
     if g.staff is None and request.endpoint not in PUBLIC_ENDPOINTS:
-        if request.path.startswith("/staff/api/") or request.method != "GET":
+        if request.path.startswith(paths.STAFF_API) or request.method != "GET":
             return jsonify(error="unauthenticated"), 401
         return redirect(url_for("staff.login"))
     return None
@@ -47,4 +47,4 @@ def admin_required(view):
 
 def set_session_cookie(response, token: str) -> None:
     response.set_cookie(COOKIE, token, secure=True, httponly=True, samesite="Lax", path="/",
-                        max_age=int(staff_auth.ABSOLUTE_TIMEOUT.total_seconds()))
+                        max_age=int(staff_access.ABSOLUTE_TIMEOUT.total_seconds()))

@@ -13,7 +13,7 @@ from markupsafe import Markup
 from sqlalchemy import select
 from wtforms import SelectChoice
 
-from .. import appointment, audit, i18n, links, rooms, sms, staff_auth, visits, waiting
+from .. import appointment, audit, i18n, links, rooms, sms, staff_access, invitations, knocks
 from ..db import get_session
 from ..models import Clinic, Invitation, Knock, Passkey, Staff, utcnow
 from . import bp, dashboard as board
@@ -76,30 +76,29 @@ def knock_action(knock_id: int, action: str):
     db = get_session(write=True)
     knock = _own_knock(knock_id)
     # One action at a time per invitation, and admissions one at a time per clinic (one patient per room).
-    waiting.lock(db, knock, clinic=action == "admit")
+    knocks.lock(db, knock, clinic=action == "admit")
     now = utcnow()
     payload = request.get_json(silent=True)
     if not isinstance(payload, dict):  # a list, a string or a number is no options at all
         payload = {}
     try:
         if action == "admit":
-            waiting.admit(db, knock, g.staff, now, override=payload.get("override") is True)
+            knocks.admit(db, knock, g.staff, now, override=payload.get("override") is True)
         elif action == "deny":
-            waiting.deny(knock, now)
+            knocks.deny(knock, now)
         elif action == "message":
-            waiting.send_message(knock, str(payload.get("message", "")), now)
+            knocks.send_message(knock, str(payload.get("message", "")), now)
         elif action == "end":
-            waiting.end(knock, now)
+            knocks.end(knock, now)
         else:
             abort(404)
-    except waiting.Refused as refused:
+    except knocks.Refused as refused:
         db.rollback()
-        audit.record(db, f"knock-{action}", "refused", staff_id=g.staff.id, clinic_id=g.staff.clinic_id,
-                     invitation_id=knock.invitation_id, detail=refused.reason)
+        audit.staff_action(db, f"knock-{action}", "refused", invitation_id=knock.invitation_id, detail=refused.reason)
         db.commit()
         return jsonify(error=refused.reason, message=board.refusal_text(refused.reason)), refused.status
-    audit.record(db, f"knock-{action}", staff_id=g.staff.id, clinic_id=g.staff.clinic_id,
-                 invitation_id=knock.invitation_id, detail=payload.get("message") if action == "message" else None)
+    audit.staff_action(db, f"knock-{action}", invitation_id=knock.invitation_id,
+                       detail=payload.get("message") if action == "message" else None)
     db.commit()
     return jsonify(ok=True)
 
@@ -126,14 +125,14 @@ def _times(form: InvitationForm, clinic: Clinic) -> tuple[datetime, datetime] | 
     """The appointment's start and end in UTC, or None with the reason on the form's field."""
     now = utcnow()
     try:
-        visits.check_day(form.date.data, clinic.time_zone, now, _horizon())
-        start = visits.local_to_utc(form.date.data, form.time.data or time(0), clinic.time_zone)
+        invitations.check_day(form.date.data, clinic.time_zone, now, _horizon())
+        start = invitations.local_to_utc(form.date.data, form.time.data or time(0), clinic.time_zone)
         end = start + timedelta(minutes=form.duration.data)
-        visits.check_schedule(start, end, clinic.time_zone, now, _horizon())
-    except visits.OutOfRange as error:
+        invitations.check_schedule(start, end, clinic.time_zone, now, _horizon())
+    except invitations.OutOfRange as error:
         form.date.errors = [*form.date.errors, board.schedule_error_text(error.reason, _horizon().days)]
         return None
-    except visits.AmbiguousLocalTime as error:
+    except invitations.AmbiguousLocalTime as error:
         form.time.errors = [*form.time.errors, board.clock_change_text(error)]
         return None
     return start, end
@@ -150,10 +149,10 @@ def new_invitation():
     times = _times(form, clinic) if form.validate_on_submit() else None
     if times is not None:
         db = get_session(write=True)
-        invitation, token = visits.create_invitation(db, clinic, *times, form.language.data,
+        invitation, token = invitations.create_invitation(db, clinic, *times, form.language.data,
                                                      label=form.label.data or None, room_ref=form.room.data or None,
                                                      now=utcnow(), horizon=_horizon())
-        audit.record(db, "invitation-create", staff_id=g.staff.id, clinic_id=clinic.id, invitation_id=invitation.id)
+        audit.staff_action(db, "invitation-create", invitation_id=invitation.id)
         db.commit()
         return _result(invitation, token)
     status = 422 if request.method == "POST" else 200
@@ -203,12 +202,11 @@ def send_sms(invitation_id: int):
         sms.gateway_from_config(current_app.config, current_app.instance_path,
                                 invitation.clinic_id).send(phone, _sms_text(invitation, token))
     except sms.SendError as error:
-        audit.record(db, "invitation-sms", "failure", staff_id=g.staff.id, clinic_id=g.staff.clinic_id,
-                     invitation_id=invitation.id, detail=str(error)[:60])
+        audit.staff_action(db, "invitation-sms", "failure", invitation_id=invitation.id, detail=str(error)[:60])
         db.commit()
         form.phone.errors = [*form.phone.errors, _("The SMS could not be sent. Try again, or give the patient the letter.")]
         return _result(invitation, token, sms_form=form, status=502)
-    audit.record(db, "invitation-sms", staff_id=g.staff.id, clinic_id=g.staff.clinic_id, invitation_id=invitation.id)
+    audit.staff_action(db, "invitation-sms", invitation_id=invitation.id)
     db.commit()
     return _result(invitation, token, sent=sms.mask_phone(phone))
 
@@ -230,15 +228,15 @@ def letter(invitation_id: int):
 def invitation(invitation_id: int):
     invitation = _own_invitation(invitation_id)
     return render_template("staff/invitation.html", invitation=invitation,
-                           row=board.row(invitation, waiting.latest_knock(get_session(), invitation), utcnow()),
-                           allowed={action: visits.allowed(invitation, action) for action in visits.STAFF_ACTIONS})
+                           row=board.row(invitation, knocks.latest_knock(get_session(), invitation), utcnow()),
+                           allowed={action: invitations.allowed(invitation, action) for action in invitations.STAFF_ACTIONS})
 
 
 def _own_invitation_for(action: str) -> Invitation:
     """The invitation in the URL, locked for this change, if staff may do `action` to it now (else 409)."""
     invitation = _own_invitation(request.view_args["invitation_id"])
-    invitation = visits.find_by_ref(get_session(write=True), invitation.ref, lock=True)
-    if not visits.allowed(invitation, action):
+    invitation = invitations.find_by_ref(get_session(write=True), invitation.ref, lock=True)
+    if not invitations.allowed(invitation, action):
         abort(409)
     return invitation
 
@@ -248,7 +246,7 @@ def revoke(invitation_id: int):
     """Cancel: the link stops working at once and shows only the generic page (R3, R4)."""
     db = get_session(write=True)
     invitation = _own_invitation_for("cancel")
-    visits.cancel(db, invitation, utcnow())
+    invitations.cancel(db, invitation, utcnow())
     audit.staff_action(db, "invitation-revoke", invitation_id=invitation.id)
     db.commit()
     return redirect(url_for("staff.invitation", invitation_id=invitation.id), code=303)
@@ -259,7 +257,7 @@ def new_link(invitation_id: int):
     """A new link for a wrong number: the old link, its sessions and its QR and calendar links stop working."""
     db = get_session(write=True)
     invitation = _own_invitation_for("replace-link")
-    token = visits.replace_link(db, invitation, utcnow())
+    token = invitations.replace_link(db, invitation, utcnow())
     audit.staff_action(db, "invitation-new-link", invitation_id=invitation.id)
     db.commit()
     return _result(invitation, token)
@@ -270,7 +268,7 @@ def reschedule(invitation_id: int):
     """Move the appointment or change its room or language; the link stays the same."""
     invitation = _own_invitation(invitation_id)
     clinic = _clinic()
-    if not visits.allowed(invitation, "reschedule"):
+    if not invitations.allowed(invitation, "reschedule"):
         abort(409)
     local = invitation.starts_at.astimezone(ZoneInfo(clinic.time_zone))
     form = _invitation_form(clinic, data=None if request.method == "POST" else {
@@ -281,7 +279,7 @@ def reschedule(invitation_id: int):
     if times is not None:
         db = get_session(write=True)
         invitation = _own_invitation_for("reschedule")
-        visits.reschedule(invitation, *times, form.language.data, form.label.data or None, form.room.data or None,
+        invitations.reschedule(invitation, *times, form.language.data, form.label.data or None, form.room.data or None,
                           utcnow(), _horizon())
         audit.staff_action(db, "invitation-reschedule", invitation_id=invitation.id)
         db.commit()
@@ -310,10 +308,10 @@ def team():
             else:
                 person = Staff(clinic=_clinic(), email=email, display_name=form.display_name.data.strip(),
                                role=form.role.data, language=form.language.data,
-                               user_handle=staff_auth.new_user_handle())
+                               user_handle=staff_access.new_user_handle())
                 db.add(person)
                 db.flush()
-                enrolment_link = _enrolment_link(staff_auth.new_enrolment(db, person, utcnow()))
+                enrolment_link = _enrolment_link(staff_access.new_enrolment(db, person, utcnow()))
                 audit.staff_action(db, "staff-enrol", detail=f"staff={person.id}")
                 db.commit()
                 form = StaffForm(formdata=None)
@@ -349,7 +347,7 @@ def disable(staff_id: int):
     person = _own_staff(staff_id)
     if person.id == g.staff.id:
         abort(409)
-    staff_auth.disable(db, person, utcnow())
+    staff_access.disable(db, person, utcnow())
     audit.staff_action(db, "staff-disable", detail=f"staff={person.id}")
     db.commit()
     return redirect(url_for("staff.team"), code=303)
@@ -361,7 +359,7 @@ def enable(staff_id: int):
     """Let a disabled team member back in (with their passkeys, or a new enrolment link)."""
     db = get_session(write=True)
     person = _own_staff(staff_id)
-    staff_auth.enable(person)
+    staff_access.enable(person)
     audit.staff_action(db, "staff-enable", detail=f"staff={person.id}")
     db.commit()
     return redirect(url_for("staff.team"), code=303)
@@ -389,7 +387,7 @@ def remove_team_passkey(staff_id: int, passkey_id: int):
         abort(404)
     if person.id == g.staff.id:
         abort(409)  # one's own: /staff/passkeys, which keeps the last one
-    staff_auth.remove_passkey(db, passkey)
+    staff_access.remove_passkey(db, passkey)
     audit.staff_action(db, "passkey-remove", detail=f"staff={person.id}")
     db.commit()
     return redirect(url_for("staff.team_passkeys", staff_id=person.id), code=303)
@@ -403,7 +401,7 @@ def new_enrolment_link(staff_id: int):
     person = _own_staff(staff_id)
     if person.disabled_at:
         abort(409)
-    link = _enrolment_link(staff_auth.new_enrolment(db, person, utcnow()))
+    link = _enrolment_link(staff_access.new_enrolment(db, person, utcnow()))
     audit.staff_action(db, "staff-enrol", detail=f"staff={person.id}")
     db.commit()
     return _team_page(StaffForm(formdata=None), link)
@@ -432,7 +430,7 @@ def room_settings():
         else:
             settings["rooms"] = [*existing, cleaned]
             clinic.room_settings = settings
-            audit.record(db, "room-add", staff_id=g.staff.id, clinic_id=clinic.id, detail=f"room={cleaned['key']}")
+            audit.staff_action(db, "room-add", detail=f"room={cleaned['key']}")
             db.commit()
             return redirect(url_for("staff.room_settings"), code=303)
     elif request.method == "POST":
@@ -450,7 +448,7 @@ def delete_room(key: str):
     settings = dict(clinic.room_settings or {})
     settings["rooms"] = [r for r in settings.get("rooms", []) if not (isinstance(r, dict) and r.get("key") == key)]
     clinic.room_settings = settings
-    audit.record(db, "room-remove", staff_id=g.staff.id, clinic_id=clinic.id, detail=f"room={key[:30]}")
+    audit.staff_action(db, "room-remove", detail=f"room={key[:30]}")
     db.commit()
     return redirect(url_for("staff.room_settings"), code=303)
 

@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from markupsafe import escape
 
-from .. import audit, embedding, i18n
+from .. import audit, clinic_websites, i18n
 from ..db import get_session
 from ..guides import SLUGS
 from . import bp
@@ -17,10 +17,10 @@ from .guard import admin_required
 
 
 def origin_error_text(code: str) -> str:
-    """A translated sentence for each reason embedding.normalise_origin and add_origin give."""
+    """A translated sentence for each reason clinic_websites.normalise_origin and add_origin give."""
     if code == "too-many":
         return ngettext("At most %(num)d website can be registered. Remove one first.",
-                        "At most %(num)d websites can be registered. Remove one first.", embedding.MAX_ORIGINS)
+                        "At most %(num)d websites can be registered. Remove one first.", clinic_websites.MAX_ORIGINS)
     return {
         "empty": _("Write the website's address, for example https://www.example.no."),
         "wildcard": _("Wildcards (*) are not allowed. Add each website on its own."),
@@ -53,11 +53,11 @@ def _page(origin_form: OriginForm | None = None, status: int = 200):
     preview_lang = i18n.normalise(request.args.get("preview_lang")) or i18n.current().code
     # The preview is the real embed in a frame of this page: it needs frame-src 'self' (security.py).
     g.csp_frame_src = "'self'"
-    sections = embedding.sections(db, clinic.id)
+    sections = clinic_websites.sections(db, clinic.id)
     return render_template(
         "staff/website.html", form=origin_form or OriginForm(formdata=None),
-        origins=[(row, embedding.display_origin(row.origin)) for row in embedding.origins(db, clinic.id)],
-        max_origins=embedding.MAX_ORIGINS, sections=sections, languages=list(i18n.LANGUAGES.values()),
+        origins=[(row, clinic_websites.display_origin(row.origin)) for row in clinic_websites.origins(db, clinic.id)],
+        max_origins=clinic_websites.MAX_ORIGINS, sections=sections, languages=list(i18n.LANGUAGES.values()),
         preview_page=preview_page, preview_lang=preview_lang, snippet=_snippet(preview_page, preview_lang),
         guide_choices=current_app.extensions["patientapp.guides"].group("guide", i18n.current().code)
         + current_app.extensions["patientapp.guides"].group("help", i18n.current().code)), status
@@ -74,16 +74,15 @@ def website():
         return _page(form, 422)
     db = get_session(write=True)
     try:
-        row = embedding.add_origin(db, g.staff.clinic, form.origin.data,
+        row = clinic_websites.add_origin(db, g.staff.clinic, form.origin.data,
                                    allow_local=current_app.config["ALLOW_LOCAL_ROOMS"])
-    except embedding.OriginError as error:
+    except clinic_websites.OriginError as error:
         db.rollback()
-        audit.record(db, "embed-origin-add", "refused", staff_id=g.staff.id, clinic_id=g.staff.clinic_id,
-                     detail=error.code)
+        audit.staff_action(db, "embed-origin-add", "refused", detail=error.code)
         db.commit()
         form.origin.errors = [*form.origin.errors, origin_error_text(error.code)]
         return _page(form, 422)
-    audit.record(db, "embed-origin-add", staff_id=g.staff.id, clinic_id=g.staff.clinic_id, detail=row.origin)
+    audit.staff_action(db, "embed-origin-add", detail=row.origin)
     db.commit()
     return redirect(url_for("staff.website"), code=303)
 
@@ -92,10 +91,10 @@ def website():
 @admin_required
 def delete_origin(origin_id: int):
     db = get_session(write=True)
-    row = embedding.remove_origin(db, g.staff.clinic_id, origin_id)
+    row = clinic_websites.remove_origin(db, g.staff.clinic_id, origin_id)
     if row is None:
         abort(404)
-    audit.record(db, "embed-origin-remove", staff_id=g.staff.id, clinic_id=g.staff.clinic_id, detail=row.origin)
+    audit.staff_action(db, "embed-origin-remove", detail=row.origin)
     db.commit()
     return redirect(url_for("staff.website"), code=303)
 
@@ -107,7 +106,7 @@ def section(lang: str):
     if lang not in i18n.LANGUAGES:
         abort(404)
     clinic_id = g.staff.clinic_id
-    saved = embedding.sections(get_session(), clinic_id).get(lang)
+    saved = clinic_websites.sections(get_session(), clinic_id).get(lang)
     form = SectionForm(data=None if request.method == "POST" else {"text": saved.markdown if saved else ""})
     # Written in the section's language: the browser's spelling check and direction follow it.
     form.text.render_kw = {"rows": 10, "lang": lang, "dir": i18n.LANGUAGES[lang].direction}
@@ -116,18 +115,17 @@ def section(lang: str):
         if form.validate_on_submit():
             db = get_session(write=True)
             try:
-                row = embedding.save_section(db, clinic_id, lang, form.text.data, g.staff.id)
-            except embedding.SectionError:
+                row = clinic_websites.save_section(db, clinic_id, lang, form.text.data, g.staff.id)
+            except clinic_websites.SectionError:
                 db.rollback()
                 form.text.errors = [*form.text.errors, _("This text cannot be saved. Remove unusual characters and try again.")]
                 status = 422
             else:
-                audit.record(db, "embed-section-save" if row else "embed-section-remove", staff_id=g.staff.id,
-                             clinic_id=clinic_id, detail=f"lang={lang}")
+                audit.staff_action(db, "embed-section-save" if row else "embed-section-remove", detail=f"lang={lang}")
                 db.commit()
                 return redirect(url_for("staff.website"), code=303)
         else:
             status = 422
-    preview = embedding.render_section(saved.markdown) if saved else None
+    preview = clinic_websites.render_section(saved.markdown) if saved else None
     return render_template("staff/website-section.html", form=form, section_lang=i18n.LANGUAGES[lang],
-                           preview=preview, max_chars=embedding.MAX_SECTION_CHARS), status
+                           preview=preview, max_chars=clinic_websites.MAX_SECTION_CHARS), status

@@ -157,3 +157,32 @@ def assert_lang_dir(page, lang):
 def assert_no_horizontal_scroll(page):
     overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
     assert overflow <= 0, f"page scrolls sideways by {overflow}px"
+
+
+# --- the clinic and a signed-in staff member ----------------------------------------------------
+
+@pytest.fixture
+def clinic(db, live_server):
+    from tests.conftest import template_room_clinic
+
+    # Another origin: a real video service is elsewhere too.
+    return template_room_clinic(db, live_server.replace("localhost", "127.0.0.1"))
+
+
+@pytest.fixture
+def staff_page(pages, app, clinic):
+    """A staff member who has enrolled a passkey and is signed in, on a desktop browser."""
+    from patientapp.demo import enrol_staff
+    from patientapp.models import utcnow
+    from tests.browser.helpers import DESKTOP, add_authenticator
+
+    with app.app_context():
+        link = enrol_staff("test", f"kari-{utcnow().timestamp()}@example.no", "Kari", "admin", "en")
+    page = pages.new(lang="en", viewport=DESKTOP, mobile=False)
+    page.cdp, page.authenticator = add_authenticator(page)
+    page.goto(link)
+    assert page.url.endswith("/staff/enrol")
+    page.get_by_label("Name for this passkey").fill("Work PC")
+    page.get_by_role("button", name="Create passkey").click()
+    page.wait_for_url("**/staff/")
+    return page

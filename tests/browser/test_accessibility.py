@@ -20,7 +20,7 @@ from patientapp import i18n
 from patientapp.demo import enrol_staff
 from patientapp.models import Knock, utcnow
 from tests.browser.conftest import assert_lang_dir, preload_axe
-from tests.browser.test_workspace import DESKTOP, add_authenticator, clinic, create_invitation, staff_page  # noqa: F401
+from tests.browser.helpers import DESKTOP, create_invitation
 
 # What a page looks like and how it reads do not depend on the database: one backend is enough, and
 # the sweeps are the slowest tests in the suite. (The journeys are proven on both elsewhere.)
@@ -345,10 +345,10 @@ def report(problems: dict[str, list[str]], lang: str) -> str:
 # --- the sweeps --------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("lang", LANGS)
-def test_every_patient_and_public_page(pages, invitations, app, axe, lang):
+def test_every_patient_and_public_page(pages, invitation_factory, app, axe, lang):
     """axe-core, reflow, 200 % text and 44 px targets on every page a patient can see."""
-    invitation, token = invitations.create(language=lang, starts_in=timedelta(minutes=10))
-    _, later = invitations.create(language=lang, starts_in=timedelta(hours=3))
+    invitation, token = invitation_factory.create(language=lang, starts_in=timedelta(minutes=10))
+    _, later = invitation_factory.create(language=lang, starts_in=timedelta(hours=3))
     # A 320 px phone from the start: the reflow check then needs no extra layout.
     page = pages.new(lang=lang, viewport=NARROW)
     preload_axe(page.context, axe)
@@ -361,10 +361,10 @@ def test_every_patient_and_public_page(pages, invitations, app, axe, lang):
 
 
 @pytest.mark.parametrize("lang", LANGS)
-def test_every_staff_page(staff_page, pages, invitations, app, axe, lang):
+def test_every_staff_page(staff_page, pages, invitation_factory, app, axe, lang):
     """axe-core, reflow and 200 % text on every page of the clinic's workspace."""
     # A patient knocking, so the dashboard shows its alert and a knocking row.
-    _, token = invitations.create(language=lang, starts_in=timedelta(minutes=10))
+    _, token = invitation_factory.create(language=lang, starts_in=timedelta(minutes=10))
     patient = pages.new(lang=lang)
     patient.goto(f"/i/{token}")
     knock(patient)
@@ -454,10 +454,10 @@ def test_the_patient_journey_with_the_keyboard_alone(media_browser, staff_page):
 FOCUS_WALK = ["/", "/guide", "/guide/no-picture", "/visit", "/visit/check", "/visit/wait", "/visit/withdraw"]
 
 
-def test_focus_is_visible_on_every_stop(pages, invitations):
+def test_focus_is_visible_on_every_stop(pages, invitation_factory):
     """Tab through each patient page to its end: every stop shows where focus is (2.4.7), and the
     first stop is the skip link, on screen and large enough, which takes focus to the content."""
-    _, token = invitations.create(language="nb", starts_in=timedelta(minutes=10))
+    _, token = invitation_factory.create(language="nb", starts_in=timedelta(minutes=10))
     page = pages.new(lang="nb")
     page.goto(f"/i/{token}")
     for path in FOCUS_WALK:
@@ -508,8 +508,8 @@ ADD_MOTION = """() => {
 }"""
 
 
-def test_reduced_motion_is_respected(pages, invitations):
-    _, token = invitations.create(language="nb", starts_in=timedelta(minutes=10))
+def test_reduced_motion_is_respected(pages, invitation_factory):
+    _, token = invitation_factory.create(language="nb", starts_in=timedelta(minutes=10))
     page = pages.new(lang="nb")
     page.goto(f"/i/{token}")
     page.emulate_media(reduced_motion="reduce")
@@ -553,11 +553,11 @@ def test_the_check_announces_its_results(media_browser):
     expect(live).to_contain_text("Camera", timeout=20_000, ignore_case=True)
 
 
-def test_the_dashboard_announces_a_knock(staff_page, invitations, pages):
+def test_the_dashboard_announces_a_knock(staff_page, invitation_factory, pages):
     staff_page.goto("/staff/")
     before = live_regions(staff_page)
     assert any(r["role"] == "status" for r in before), "the knock alert's live region must exist before a knock"
-    _, token = invitations.create(language="en", starts_in=timedelta(minutes=10))
+    _, token = invitation_factory.create(language="en", starts_in=timedelta(minutes=10))
     patient = pages.new(lang="en")
     patient.goto(f"/i/{token}")
     knock(patient)
@@ -566,8 +566,8 @@ def test_the_dashboard_announces_a_knock(staff_page, invitations, pages):
     expect(alert).to_contain_text("knocking")
 
 
-def test_the_waiting_room_announces_the_knock_and_keeps_focus(pages, invitations):
-    _, token = invitations.create(language="en", starts_in=timedelta(minutes=10))
+def test_the_waiting_room_announces_the_knock_and_keeps_focus(pages, invitation_factory):
+    _, token = invitation_factory.create(language="en", starts_in=timedelta(minutes=10))
     page = pages.new(lang="en")
     page.goto(f"/i/{token}")
     page.goto("/visit/wait")

@@ -29,8 +29,8 @@ def start(page, token, path="/visit/check"):
     page.get_by_role("button", name=page.locator(".pa-js-start-media").inner_text()).click()
 
 
-def test_good_light_and_speech_pass_and_the_clinic_gets_only_a_summary(media_browser, invitations, db):
-    invitation, token = invitations.create(language="en")
+def test_good_light_and_speech_pass_and_the_clinic_gets_only_a_summary(media_browser, invitation_factory, db):
+    invitation, token = invitation_factory.create(language="en")
     page = media_browser(scene="good", sound="speech").new(lang="en")
     page.add_init_script("""
         window.__tracks = [];
@@ -72,8 +72,8 @@ def test_good_light_and_speech_pass_and_the_clinic_gets_only_a_summary(media_bro
     assert page.evaluate("window.__tracks.length > 0 && window.__tracks.every(t => t.readyState === 'ended')")
 
 
-def test_a_dark_room_is_named_and_clears_when_the_light_improves(media_browser, invitations):
-    _, token = invitations.create(language="en")
+def test_a_dark_room_is_named_and_clears_when_the_light_improves(media_browser, invitation_factory):
+    _, token = invitation_factory.create(language="en")
     page = media_browser(scene="dark-then-good", sound="silence").new(lang="en")
     start(page, token)
     light = status(page, "light")
@@ -85,8 +85,8 @@ def test_a_dark_room_is_named_and_clears_when_the_light_improves(media_browser, 
     expect(light).to_contain_text("The light is good")
 
 
-def test_silence_is_a_problem_with_help(media_browser, invitations):
-    _, token = invitations.create(language="en")
+def test_silence_is_a_problem_with_help(media_browser, invitation_factory):
+    _, token = invitation_factory.create(language="en")
     page = media_browser(scene="good", sound="silence").new(lang="en")
     start(page, token)
     microphone = status(page, "microphone")
@@ -101,8 +101,8 @@ def test_silence_is_a_problem_with_help(media_browser, invitations):
     ("backlit", "warn", "strong light behind you"),
     ("black", "fail", "The picture is black"),
 ])
-def test_backlight_and_a_covered_camera_get_their_own_advice(media_browser, invitations, scene, status_word, words):
-    _, token = invitations.create(language="en")
+def test_backlight_and_a_covered_camera_get_their_own_advice(media_browser, invitation_factory, scene, status_word, words):
+    _, token = invitation_factory.create(language="en")
     page = media_browser(scene=scene, sound="speech").new(lang="en")
     start(page, token)
     light = status(page, "light")
@@ -111,8 +111,8 @@ def test_backlight_and_a_covered_camera_get_their_own_advice(media_browser, invi
 
 
 @pytest.mark.parametrize("lang, steps", [("en", "On Android"), ("nb", "På Android")])
-def test_a_blocked_camera_leads_to_the_steps_for_this_browser(media_browser, invitations, lang, steps):
-    _, token = invitations.create(language=lang)
+def test_a_blocked_camera_leads_to_the_steps_for_this_browser(media_browser, invitation_factory, lang, steps):
+    _, token = invitation_factory.create(language=lang)
     page = media_browser(allow=False).new(lang=lang, user_agent=ANDROID_CHROME)  # permission denied
     start(page, token)
     camera = status(page, "camera")
@@ -124,8 +124,8 @@ def test_a_blocked_camera_leads_to_the_steps_for_this_browser(media_browser, inv
     expect(status(page, "light")).to_have_attribute("data-status", "pending")
 
 
-def test_slow_network_is_reported(media_browser, invitations):
-    _, token = invitations.create(language="en")
+def test_slow_network_is_reported(media_browser, invitation_factory):
+    _, token = invitation_factory.create(language="en")
     page = media_browser().new(lang="en")
     cdp = page.context.new_cdp_session(page)
     cdp.send("Network.enable")
@@ -139,8 +139,8 @@ def test_slow_network_is_reported(media_browser, invitations):
     expect(network.locator(".pa-js-details")).to_contain_text("Mbit/s")
 
 
-def test_unreachable_stun_server_is_reported(media_browser, invitations):
-    _, token = invitations.create(language="en", room_settings={"ice_servers": [{"urls": "stun:127.0.0.1:9"}]})
+def test_unreachable_stun_server_is_reported(media_browser, invitation_factory):
+    _, token = invitation_factory.create(language="en", room_settings={"ice_servers": [{"urls": "stun:127.0.0.1:9"}]})
     page = media_browser().new(lang="en")
     page.goto(f"/i/{token}")
     page.goto("/visit/check")
@@ -177,8 +177,8 @@ def test_check_without_scripts_explains_how_to_check_by_hand(browser, live_serve
     context.close()
 
 
-def test_two_cameras_can_be_switched_on_a_phone_and_chosen_on_a_pc(media_browser, invitations):
-    _, token = invitations.create(language="en")
+def test_two_cameras_can_be_switched_on_a_phone_and_chosen_on_a_pc(media_browser, invitation_factory):
+    _, token = invitation_factory.create(language="en")
     chromium = media_browser(cameras=2)
     phone = chromium.new(lang="en")
     start(phone, token)
@@ -202,8 +202,8 @@ def test_two_cameras_can_be_switched_on_a_phone_and_chosen_on_a_pc(media_browser
     expect(status(desk, "camera")).to_have_attribute("data-status", "ok")
 
 
-def test_check_again_starts_over(media_browser, invitations):
-    _, token = invitations.create(language="en")
+def test_check_again_starts_over(media_browser, invitation_factory):
+    _, token = invitation_factory.create(language="en")
     page = media_browser(scene="good", sound="speech").new(lang="en")
     start(page, token)
     expect(status(page, "microphone")).to_have_attribute("data-status", "ok", timeout=SLOW)

@@ -12,7 +12,6 @@ from playwright.sync_api import expect
 
 from patientapp.models import EmbedOrigin, utcnow
 from tests.browser.conftest import axe_violations
-from tests.browser.test_workspace import DESKTOP, clinic, staff_page  # noqa: F401  (fixtures)
 
 # The origins' storage is proven on both databases in tests/integration/test_embed.py.
 pytestmark = pytest.mark.one_backend

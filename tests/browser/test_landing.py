@@ -11,8 +11,8 @@ LANGS = list(i18n.LANGUAGES)
 
 
 @pytest.mark.parametrize("lang", LANGS)
-def test_landing_page_on_a_phone(pages, invitations, axe, lang):
-    _, token = invitations.create(language=lang)
+def test_landing_page_on_a_phone(pages, invitation_factory, axe, lang):
+    _, token = invitation_factory.create(language=lang)
     page = pages.new(lang="de")  # a browser language we do not have: the invitation's must win
     page.goto(f"/i/{token}")
     assert page.url.endswith("/visit")
@@ -46,8 +46,8 @@ def test_landing_page_on_a_phone(pages, invitations, axe, lang):
 
 
 @pytest.mark.parametrize("lang", ["ar", "ur"])
-def test_right_to_left_is_right_not_merely_flipped(pages, invitations, lang):
-    _, token = invitations.create(language=lang)
+def test_right_to_left_is_right_not_merely_flipped(pages, invitation_factory, lang):
+    _, token = invitation_factory.create(language=lang)
     page = pages.new(lang=lang)
     page.goto(f"/i/{token}")
     # The phone number keeps its left-to-right order inside right-to-left text.
@@ -67,8 +67,8 @@ def test_right_to_left_is_right_not_merely_flipped(pages, invitations, lang):
     assert "Noto Sans" in fonts["nb"] and "Naskh" not in fonts["nb"]
 
 
-def test_qr_code_only_on_large_screens(pages, invitations):
-    _, token = invitations.create()
+def test_qr_code_only_on_large_screens(pages, invitation_factory):
+    _, token = invitation_factory.create()
     phone = pages.new()
     phone.goto(f"/i/{token}")
     phone.wait_for_load_state("networkidle")
@@ -83,8 +83,8 @@ def test_qr_code_only_on_large_screens(pages, invitations):
     assert image.is_visible()
 
 
-def test_add_to_calendar_downloads_an_ics_file(pages, invitations, tmp_path):
-    _, token = invitations.create(language="en")
+def test_add_to_calendar_downloads_an_ics_file(pages, invitation_factory, tmp_path):
+    _, token = invitation_factory.create(language="en")
     page = pages.new(lang="en")
     page.goto(f"/i/{token}")
     page.get_by_text("Add to your calendar").click()  # its fold
@@ -96,8 +96,8 @@ def test_add_to_calendar_downloads_an_ics_file(pages, invitations, tmp_path):
     assert body.startswith("BEGIN:VCALENDAR") and "CLASS:PRIVATE" in body and token not in body
 
 
-def test_language_switcher_changes_and_remembers(pages, invitations):
-    _, token = invitations.create(language="nb")
+def test_language_switcher_changes_and_remembers(pages, invitation_factory):
+    _, token = invitation_factory.create(language="nb")
     page = pages.new()
     page.goto(f"/i/{token}")
     page.locator("nav.pa-languages a[lang=ar]").click()

@@ -23,7 +23,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import PHONE
-from tests.browser.test_workspace import DESKTOP, add_authenticator, knock
+from tests.browser.helpers import DESKTOP, add_authenticator, knock
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET_KEY = "log-scan-secret-" + "k" * 32

@@ -150,8 +150,8 @@ def test_guide_reloads_offline_and_unknown_pages_show_the_offline_page(browser, 
         context.close()
 
 
-def test_offline_page_shows_the_clinic_number_after_an_invitation(browser, app, invitations, axe):
-    invitation, token = invitations.create(language="ar", phone="+4722334455")
+def test_offline_page_shows_the_clinic_number_after_an_invitation(browser, app, invitation_factory, axe):
+    invitation, token = invitation_factory.create(language="ar", phone="+4722334455")
     with own_server(app) as (base_url, stop):
         context, page = new_page(browser, base_url, lang="ar")
         page.goto(f"/i/{token}")
@@ -196,10 +196,10 @@ def test_offline_page_shows_the_clinic_number_after_an_invitation(browser, app, 
     assert dump["indexedDB"] == []
 
 
-def test_clinic_number_is_forgotten_when_the_invitation_ends(browser, app, invitations, db):
+def test_clinic_number_is_forgotten_when_the_invitation_ends(browser, app, invitation_factory, db):
     from patientapp.models import Invitation
 
-    invitation, token = invitations.create(phone="+4722334455")
+    invitation, token = invitation_factory.create(phone="+4722334455")
     with own_server(app) as (base_url, stop):
         context, page = new_page(browser, base_url)
         page.goto(f"/i/{token}")

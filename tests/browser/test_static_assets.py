@@ -26,8 +26,8 @@ def page(browser, live_server, app):
     context.close()
 
 
-def test_the_check_loads_only_fingerprinted_files_and_all_of_them(app, page, invitations):
-    _, token = invitations.create()
+def test_the_check_loads_only_fingerprinted_files_and_all_of_them(app, page, invitation_factory):
+    _, token = invitation_factory.create()
     responses = []
     page.on("response", lambda response: responses.append(response))
     page.goto(f"/i/{token}")

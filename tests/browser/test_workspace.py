@@ -4,75 +4,29 @@ passkey attacks of R17–R19, the lapse and the video service being down (R59).
 The whole journey and the lapse run on both databases; the other journeys exercise the browser and
 the views, whose database work tests/integration proves on both, so they run on one.
 """
-import json
 import re
-from datetime import timedelta, timezone
+from datetime import timedelta
 
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from patientapp import waiting
-from patientapp.demo import enrol_staff
-from patientapp.models import AuditEvent, utcnow
-from tests.conftest import template_room_clinic
-
-DESKTOP = {"width": 1280, "height": 900}
+from patientapp.models import AuditEvent
+from tests.browser.helpers import create_invitation, knock, sign_out
 
 
-def add_authenticator(page, uv=True):
-    cdp = page.context.new_cdp_session(page)
-    cdp.send("WebAuthn.enable", {"enableUI": False})
-    authenticator = cdp.send("WebAuthn.addVirtualAuthenticator", {"options": {
-        "protocol": "ctap2", "ctap2Version": "ctap2_1", "transport": "internal", "hasResidentKey": True,
-        "hasUserVerification": True, "isUserVerified": uv, "automaticPresenceSimulation": True}})
-    return cdp, authenticator["authenticatorId"]
 
 
-@pytest.fixture
-def clinic(db, live_server):
-    # Another origin: a real video service is elsewhere too.
-    return template_room_clinic(db, live_server.replace("localhost", "127.0.0.1"))
 
 
-@pytest.fixture
-def staff_page(pages, app, clinic):
-    """A staff member who has enrolled a passkey and is signed in, on a desktop browser."""
-    with app.app_context():
-        link = enrol_staff("test", f"kari-{utcnow().timestamp()}@example.no", "Kari", "admin", "en")
-    page = pages.new(lang="en", viewport=DESKTOP, mobile=False)
-    page.cdp, page.authenticator = add_authenticator(page)
-    page.goto(link)
-    assert page.url.endswith("/staff/enrol")
-    page.get_by_label("Name for this passkey").fill("Work PC")
-    page.get_by_role("button", name="Create passkey").click()
-    page.wait_for_url("**/staff/")
-    return page
 
 
-def sign_out(page):
-    page.get_by_role("button", name="Sign out").click()
-    page.wait_for_url("**/staff/login")
 
 
-def create_invitation(page, language="ar"):
-    local = (utcnow() + timedelta(minutes=10)).astimezone(timezone(timedelta(hours=1)))
-    page.goto("/staff/invitations/new")
-    page.get_by_label("Date").fill(local.strftime("%Y-%m-%d"))
-    page.get_by_label("Start time").fill(local.strftime("%H:%M"))
-    page.get_by_label("The patient's language").select_option(language)
-    page.get_by_label("Label for staff").fill("KN")
-    page.get_by_role("button", name="Create invitation").click()
-    return page.locator("#invitation-link").input_value()
 
 
-def knock(patient, link):
-    patient.goto(link)
-    patient.locator("a[href='/visit/wait']").first.click()
-    patient.locator(".pa-js-consent").check()
-    patient.locator(".pa-js-knock").click()
-    # The page's modules may still be loading on a busy CI machine when the button is clicked.
-    expect(patient.locator(".pa-js-step-wait")).to_have_attribute("data-state", "waiting", timeout=15_000)
+
+
 
 
 def test_the_whole_journey(staff_page, pages, axe, db):
@@ -237,9 +191,9 @@ def test_the_patient_withdraws_from_the_waiting_room(staff_page, pages):
 
 
 @pytest.mark.one_backend
-def test_knocking_without_the_consent_box_says_what_is_missing(pages, invitations):
+def test_knocking_without_the_consent_box_says_what_is_missing(pages, invitation_factory):
     """The knock button is never a silent, disabled one: it says to tick the box and focuses it (R14)."""
-    _, token = invitations.create(language="en", starts_in=timedelta(minutes=10))
+    _, token = invitation_factory.create(language="en", starts_in=timedelta(minutes=10))
     patient = pages.new(lang="en")
     patient.goto(f"/i/{token}")
     patient.goto("/visit/wait")

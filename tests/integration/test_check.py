@@ -4,15 +4,15 @@ import re
 import pytest
 from sqlalchemy import select, text
 
-from patientapp import checks, i18n
+from patientapp import equipment_check, i18n
 from patientapp.models import Invitation
 from tests.pages import assert_page_ok
 
-ALL_OK = {check: "ok" for check in checks.CHECKS}
+ALL_OK = {check: "ok" for check in equipment_check.CHECKS}
 
 
-def _visit(client, invitations, **kwargs):
-    invitation, token = invitations.create(**kwargs)
+def _visit(client, invitation_factory, **kwargs):
+    invitation, token = invitation_factory.create(**kwargs)
     client.get(f"/i/{token}")
     page = client.get("/visit/check")
     assert page.status_code == 200
@@ -21,16 +21,16 @@ def _visit(client, invitations, **kwargs):
 
 
 @pytest.mark.parametrize("lang", list(i18n.LANGUAGES))
-def test_check_pages_in_every_language(client, invitations, lang):
+def test_check_pages_in_every_language(client, invitation_factory, lang):
     public = client.get(f"/check?lang={lang}")
     soup = assert_page_ok(public, lang)
-    assert {s["data-check"] for s in soup.select("section[data-check]")} == set(checks.CHECKS)
+    assert {s["data-check"] for s in soup.select("section[data-check]")} == set(equipment_check.CHECKS)
     assert all(s["data-status"] == "pending" for s in soup.select("section[data-check]"))
     assert soup.select_one("[aria-live=polite]")
     assert not soup.select_one('meta[name="csrf-token"]'), "the public check posts nothing"
     config = soup.select_one("#pa-check-config")
     assert config["type"] == "application/json" and '"summaryUrl": null' in config.get_text()
-    _, token = invitations.create(language=lang)
+    _, token = invitation_factory.create(language=lang)
     client.get(f"/i/{token}")
     visit = client.get("/visit/check")
     assert_page_ok(visit, lang)
@@ -45,8 +45,8 @@ def test_check_messages_are_translated(client):
             assert english not in body, (lang, english)
 
 
-def test_landing_page_links_to_the_check(client, invitations):
-    _, token = invitations.create()
+def test_landing_page_links_to_the_check(client, invitation_factory):
+    _, token = invitation_factory.create()
     client.get(f"/i/{token}")
     assert 'href="/visit/check"' in client.get("/visit").get_data(as_text=True)
     assert 'href="/check"' in client.get("/").get_data(as_text=True)
@@ -56,8 +56,8 @@ def test_visit_check_needs_a_working_invitation(client):
     assert client.get("/visit/check").status_code == 410
 
 
-def test_summary_is_stored_with_a_csrf_token(client, invitations, db):
-    invitation, csrf = _visit(client, invitations)
+def test_summary_is_stored_with_a_csrf_token(client, invitation_factory, db):
+    invitation, csrf = _visit(client, invitation_factory)
     assert client.post("/api/visit/check", json=ALL_OK).status_code == 400  # no token
     response = client.post("/api/visit/check", json=ALL_OK, headers={"X-CSRFToken": csrf})
     assert response.status_code == 200 and response.get_json() == {"status": "ok"}
@@ -71,8 +71,8 @@ def test_summary_is_stored_with_a_csrf_token(client, invitations, db):
     None, [], "ok", {}, {"camera": "great"}, {"webcam": "ok"}, {"camera": ["ok"]}, {"camera": None},
     {**ALL_OK, "extra": "ok"}, {"camera": "ok" * 1000},
 ])
-def test_bad_summaries_are_refused_and_change_nothing(client, invitations, db, payload):
-    invitation, csrf = _visit(client, invitations)
+def test_bad_summaries_are_refused_and_change_nothing(client, invitation_factory, db, payload):
+    invitation, csrf = _visit(client, invitation_factory)
     client.post("/api/visit/check", json={"camera": "ok"}, headers={"X-CSRFToken": csrf})
     response = client.post("/api/visit/check", json=payload, headers={"X-CSRFToken": csrf})
     assert response.status_code == 400
@@ -80,8 +80,8 @@ def test_bad_summaries_are_refused_and_change_nothing(client, invitations, db, p
     assert stored.check_summary == {"camera": "ok"}
 
 
-def test_summary_without_a_session_or_after_cancellation(client, invitations, db):
-    invitation, csrf = _visit(client, invitations)
+def test_summary_without_a_session_or_after_cancellation(client, invitation_factory, db):
+    invitation, csrf = _visit(client, invitation_factory)
     db.execute(text("UPDATE invitations SET state = 'cancelled' WHERE id = :id"), {"id": invitation.id})
     db.commit()
     assert client.post("/api/visit/check", json=ALL_OK, headers={"X-CSRFToken": csrf}).status_code == 410
@@ -91,15 +91,15 @@ def test_summary_without_a_session_or_after_cancellation(client, invitations, db
 def test_network_probes(client):
     assert client.get("/api/check/ping").status_code == 204
     response = client.get("/api/check/download")
-    assert response.status_code == 200 and len(response.data) == checks.DOWNLOAD_SAMPLE_BYTES
+    assert response.status_code == 200 and len(response.data) == equipment_check.DOWNLOAD_SAMPLE_BYTES
     assert response.headers["Cache-Control"] == "no-store"
     assert client.get("/api/check/download?bytes=1000").data != client.get("/api/check/download?bytes=1000").data
-    for bad in ("0", "-1", str(checks.MAX_DOWNLOAD_BYTES + 1), "abc", "1e9"):
+    for bad in ("0", "-1", str(equipment_check.MAX_DOWNLOAD_BYTES + 1), "abc", "1e9"):
         assert client.get(f"/api/check/download?bytes={bad}").status_code == 400
 
 
-def test_clinic_stun_servers_reach_the_page_but_nothing_else(client, invitations):
-    _, csrf = _visit(client, invitations, room_settings={
+def test_clinic_stun_servers_reach_the_page_but_nothing_else(client, invitation_factory):
+    _, csrf = _visit(client, invitation_factory, room_settings={
         "ice_servers": [{"urls": "stun:stun.example.no:3478"}, "junk", {"no": "urls"}],
         "host_pin": "1234", "room_url": "https://join.nhn.no/secret"})
     body = client.get("/visit/check").get_data(as_text=True)
@@ -121,7 +121,7 @@ def test_every_message_the_scripts_ask_for_exists(app):
     built |= {f"microphone.{k}" for k in ("ok", "clipping", "quiet", "silent", "listening")}
     built |= {f"{d}.{e}" for d in ("camera", "microphone")
               for e in ("NotAllowedError", "NotFoundError", "NotReadableError", "SecurityError", "other")}
-    built |= {f"status.{s}" for s in checks.RESULTS} | {f"summary.{s}" for s in checks.RESULTS}
+    built |= {f"status.{s}" for s in equipment_check.RESULTS} | {f"summary.{s}" for s in equipment_check.RESULTS}
     built |= {f"steps.{p}" for p in ("android", "ios", "windows", "mac", "other")}
     missing = sorted((literal | built) - set(table))
     assert literal and not missing, missing

@@ -53,8 +53,8 @@ def _room(instance, key):
             "template": f"http://localhost:{instance.port}/dev/video-room?name={{name}}&r={key}"}
 
 
-def _invitation(invitations, db, instance, room):
-    invitation, token = invitations.create(starts_in=timedelta(minutes=5), room_settings={"rooms": [
+def _invitation(invitation_factory, db, instance, room):
+    invitation, token = invitation_factory.create(starts_in=timedelta(minutes=5), room_settings={"rooms": [
         _room(instance, "r"), _room(instance, "shared")]})
     db.execute(Invitation.__table__.update().where(Invitation.id == invitation.id).values(room_ref=room))
     db.commit()
@@ -74,8 +74,8 @@ def _clinicians(instance, token, count):
     return clinicians
 
 
-def test_fifty_knocks_and_admits_on_one_invitation(instance, invitations, db):
-    invitation, token = _invitation(invitations, db, instance, "r")
+def test_fifty_knocks_and_admits_on_one_invitation(instance, invitation_factory, db):
+    invitation, token = _invitation(invitation_factory, db, instance, "r")
     staff_token = _clinician_token(db, invitation.clinic_id)
 
     devices = []
@@ -116,10 +116,10 @@ def test_fifty_knocks_and_admits_on_one_invitation(instance, invitations, db):
     assert sorted(e.result for e in admits) == ["ok"] + ["refused"] * 24
 
 
-def test_two_patients_one_room_admitted_at_once(instance, invitations, db):
+def test_two_patients_one_room_admitted_at_once(instance, invitation_factory, db):
     """Clinicians letting two patients into the same room at the same moment: one gets in (R12)."""
-    first, first_token = _invitation(invitations, db, instance, "shared")
-    second, second_token = _invitation(invitations, db, instance, "shared")
+    first, first_token = _invitation(invitation_factory, db, instance, "shared")
+    second, second_token = _invitation(invitation_factory, db, instance, "shared")
     staff_token = _clinician_token(db, first.clinic_id)
     knocks = []
     for token in (first_token, second_token):

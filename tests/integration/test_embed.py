@@ -8,7 +8,7 @@ import pytest
 from bs4 import BeautifulSoup
 from sqlalchemy import select, update
 
-from patientapp import embedding, i18n
+from patientapp import clinic_websites, i18n
 from patientapp.guides import SLUGS
 from patientapp.models import AuditEvent, Clinic, EmbedOrigin, EmbedSection, utcnow
 from tests.conftest import staff_session
@@ -106,8 +106,8 @@ def test_unknown_clinics_languages_and_guides_are_404(client, clinics):
         assert "Set-Cookie" not in response.headers, path
 
 
-def test_embed_pages_set_no_cookie_even_for_a_patient_with_a_session(client, clinics, invitations):
-    _, token = invitations.create(language="ar")
+def test_embed_pages_set_no_cookie_even_for_a_patient_with_a_session(client, clinics, invitation_factory):
+    _, token = invitation_factory.create(language="ar")
     opened = client.get(f"/i/{token}")
     assert "__Host-session" in opened.headers["Set-Cookie"]  # the patient's (permanent) session exists
     for path in [*(p.format(c="a") for p in EMBED_PAGES), "/embed/a/nb/?lang=pl", "/embed/a/?lang=ur&page=check",
@@ -195,7 +195,7 @@ def test_the_embedded_check_links_embedded_guides_and_offers_a_new_window(client
 
 def test_the_clinics_section_is_shown_cleaned_again_and_falls_back_to_norwegian(client, db, clinics):
     a, _ = clinics
-    embedding.save_section(db, a.id, "nb", "**Telefontid** mandag–fredag 08–15\n\n- Video: onsdager 13–15", None)
+    clinic_websites.save_section(db, a.id, "nb", "**Telefontid** mandag–fredag 08–15\n\n- Video: onsdager 13–15", None)
     db.commit()
     html = client.get("/embed/a/nb/").get_data(as_text=True)
     assert "<strong>Telefontid</strong>" in html and "Video: onsdager 13–15" in html
@@ -314,12 +314,12 @@ def test_local_websites_only_in_development(sign_in, db, app):
 
 def test_at_most_ten_websites(sign_in, db, clinics):
     admin = sign_in()
-    for n in range(embedding.MAX_ORIGINS - 2):
+    for n in range(clinic_websites.MAX_ORIGINS - 2):
         assert admin.form("/staff/website", {"origin": f"https://site{n}.example.no"}).status_code == 303
     response = admin.form("/staff/website", {"origin": "https://one-too-many.example.no"})
     assert response.status_code == 422 and "At most 10 websites" in _errors(response)[0]
     fresh(db)
-    assert len(embedding.origin_list(db, clinics[0].id)) == embedding.MAX_ORIGINS
+    assert len(clinic_websites.origin_list(db, clinics[0].id)) == clinic_websites.MAX_ORIGINS
 
 
 def test_origin_changes_need_csrf_and_stay_in_the_clinic(sign_in, db, clinics):
@@ -360,7 +360,7 @@ def test_sections_are_cleaned_on_save_audited_and_removable(sign_in, db, clinics
 def test_a_refused_section_leaves_the_saved_one_intact(sign_in, db, clinics):
     admin = sign_in()
     assert admin.form("/staff/website/sections/nb", {"text": "Telefontid 08–15"}).status_code == 303
-    for text, message in (("x" * (embedding.MAX_SECTION_CHARS + 1), "too long"), ("a\x00b", "cannot be saved")):
+    for text, message in (("x" * (clinic_websites.MAX_SECTION_CHARS + 1), "too long"), ("a\x00b", "cannot be saved")):
         response = admin.form("/staff/website/sections/nb", {"text": text})
         assert response.status_code == 422, text[:10]
         assert any(message in e for e in _errors(response)), _errors(response)

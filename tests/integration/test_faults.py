@@ -29,10 +29,10 @@ def _calm(instance: Instance) -> None:
     assert '"unhandled' not in log and "WORKER TIMEOUT" not in log, log[-3000:]
 
 
-def _waiting_patients(instance, invitations, count):
+def _waiting_patients(instance, invitation_factory, count):
     patients = []
     for _ in range(count):
-        _invitation, token = invitations.create(starts_in=timedelta(minutes=5))
+        _invitation, token = invitation_factory.create(starts_in=timedelta(minutes=5))
         patient = Patient(instance, token)
         patient.open_link()
         assert patient.knock().status == 201
@@ -49,11 +49,11 @@ def _wait_for(condition, timeout: float, what: str):
     raise AssertionError(f"timed out waiting for {what}")
 
 
-def test_a_worker_killed_while_patients_wait(database_url, app, invitations, db, tmp_path):
+def test_a_worker_killed_while_patients_wait(database_url, app, invitation_factory, db, tmp_path):
     instance = Instance(database_url, tmp_path, public_base_url=PUBLIC,
                         env={"PATIENTAPP_STATUS_HOLD_SECONDS": "2"}).start()
     try:
-        patients = _waiting_patients(instance, invitations, 8)
+        patients = _waiting_patients(instance, invitation_factory, 8)
         knock_ids = {p.knock_id for p in patients}
         pages = [WaitingPage(p) for p in patients]
         [page.start() for page in pages]
@@ -95,13 +95,13 @@ def staff_token(db):
 
 
 @pytest.mark.postgresql_only
-def test_postgresql_away_while_patients_wait(database_url, app, invitations, db, staff_token, tmp_path):
+def test_postgresql_away_while_patients_wait(database_url, app, invitation_factory, db, staff_token, tmp_path):
     proxy = TcpProxy("127.0.0.1", 5432)
     instance = Instance(database_url.replace("127.0.0.1:5432", f"127.0.0.1:{proxy.port}"), tmp_path,
                         public_base_url=PUBLIC, env={"PATIENTAPP_STATUS_HOLD_SECONDS": "2"}).start()
     try:
-        waiting, = _waiting_patients(instance, invitations, 1)
-        _invitation, token = invitations.create(starts_in=timedelta(minutes=5), language="pl")
+        waiting, = _waiting_patients(instance, invitation_factory, 1)
+        _invitation, token = invitation_factory.create(starts_in=timedelta(minutes=5), language="pl")
         late = Patient(instance, token, language="pl")  # opened the link, knocks during the outage
         late.open_link()
         late.page("/visit/wait")
@@ -145,12 +145,12 @@ def test_postgresql_away_while_patients_wait(database_url, app, invitations, db,
 
 
 @pytest.mark.one_backend
-def test_redis_away_while_patients_wait(backend, database_url, app, invitations, db, tmp_path):
+def test_redis_away_while_patients_wait(backend, database_url, app, invitation_factory, db, tmp_path):
     redis = RedisServer().start()
     instance = Instance(database_url, tmp_path, public_base_url=PUBLIC,
                         env={**shared_limits(redis.url), "PATIENTAPP_RATE_LIMIT_LINK": "5/minute"}).start()
     try:
-        patient, = _waiting_patients(instance, invitations, 1)
+        patient, = _waiting_patients(instance, invitation_factory, 1)
         assert patient.status().status == 200
         assert int(redis.command("DBSIZE").strip()[1:]) > 0, "the limits count in this Redis"
         redis.kill()

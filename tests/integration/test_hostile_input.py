@@ -263,7 +263,7 @@ class World:
             self.dirty = False
 
     def build(self):
-        from patientapp import staff_auth, visits, waiting
+        from patientapp import staff_access, invitations, knocks
         from patientapp.models import Base, Clinic, Passkey, Staff, utcnow
 
         app = self.app
@@ -278,26 +278,26 @@ class World:
             db.add(clinic)
             db.flush()
             admin = Staff(clinic_id=clinic.id, email="admin@example.no", display_name="Admin", role="admin",
-                          user_handle=staff_auth.new_user_handle())
+                          user_handle=staff_access.new_user_handle())
             colleague = Staff(clinic_id=clinic.id, email="kari@example.no", display_name="Kari", role="staff",
-                              user_handle=staff_auth.new_user_handle())
+                              user_handle=staff_access.new_user_handle())
             db.add_all([admin, colleague])
             db.flush()
             for number in (1, 2):
                 db.add(Passkey(staff_id=admin.id, credential_id=bytes([number]) * 16, public_key=b"k" * 32,
                                name=f"Key {number}"))
             db.add(Passkey(staff_id=colleague.id, credential_id=b"c" * 16, public_key=b"k" * 32, name="Kari's phone"))
-            staff_token = staff_auth.start_session(db, admin, now)
-            staff_auth.start_session(db, colleague, now)
+            staff_token = staff_access.start_session(db, admin, now)
+            staff_access.start_session(db, colleague, now)
             start = now + timedelta(minutes=10)
-            mine, patient_token = visits.create_invitation(db, clinic, start, start + timedelta(minutes=30), "en",
+            mine, patient_token = invitations.create_invitation(db, clinic, start, start + timedelta(minutes=30), "en",
                                                            label="AB")
             mine.room_ref = "room-1"
-            other, other_token = visits.create_invitation(db, clinic, start, start + timedelta(minutes=30), "ar",
+            other, other_token = invitations.create_invitation(db, clinic, start, start + timedelta(minutes=30), "ar",
                                                           label="CD")
             other.room_ref = "room-1"
             db.flush()
-            knock = waiting.knock(db, other, waiting.CONSENT_VERSION, now, timedelta(minutes=15))
+            knock = knocks.knock(db, other, knocks.CONSENT_VERSION, now, timedelta(minutes=15))
             db.flush()
             from patientapp.models import EmbedOrigin
 

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from patientapp.logs import JsonFormatter
 from patientapp.models import AuditEvent
-from tests.integration.test_workspace import _create, _token, clinic, fresh, sign_in  # noqa: F401
+from tests.integration.helpers import create_invitation, fresh, link_token
 
 ID = re.compile(r"[0-9a-f]{6}(-[0-9a-f]{6}){3}")
 
@@ -54,8 +54,8 @@ def test_an_audit_row_from_the_command_line_has_no_request_id(client, app, db, c
 def test_records_and_audit_rows_carry_the_request_id_and_nothing_sensitive(sign_in, db, app, log_lines):
     staff = sign_in()
     label = "Zq9"
-    created = _create(staff, language="nb", label=label)
-    token = _token(created)
+    created = create_invitation(staff, language="nb", label=label)
+    token = link_token(created)
     invitation_id = db.scalar(select(AuditEvent.invitation_id).where(AuditEvent.action == "invitation-create"))
     sent = staff.form(f"/staff/invitations/{invitation_id}/sms", {"phone": "+47 912 34 567", "token": token})
     assert sent.status_code == 200

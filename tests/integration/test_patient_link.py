@@ -6,7 +6,7 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import select
 
-from patientapp import i18n, links, visits
+from patientapp import i18n, links, invitations
 from patientapp.models import Invitation
 from tests.conftest import html_without_nonce
 from tests.pages import assert_page_ok
@@ -20,8 +20,8 @@ def _open(client, token, **headers):
     return response
 
 
-def test_link_sets_a_host_cookie_and_leaves_the_token_url(client, invitations):
-    _, token = invitations.create()
+def test_link_sets_a_host_cookie_and_leaves_the_token_url(client, invitation_factory):
+    _, token = invitation_factory.create()
     response = _open(client, token)
     assert response.headers["Location"] == "/visit"
     cookies = response.headers.getlist("Set-Cookie")
@@ -35,17 +35,17 @@ def test_link_sets_a_host_cookie_and_leaves_the_token_url(client, invitations):
     assert response.headers["Cache-Control"] == "no-store"
 
 
-def test_opening_records_the_first_open(client, invitations, db):
-    invitation, token = invitations.create()
+def test_opening_records_the_first_open(client, invitation_factory, db):
+    invitation, token = invitation_factory.create()
     _open(client, token)
     _open(client, token)
     stored = db.scalar(select(Invitation).where(Invitation.id == invitation.id))
-    assert stored.state == visits.OPENED and stored.opened_at is not None
+    assert stored.state == invitations.OPENED and stored.opened_at is not None
 
 
 @pytest.mark.parametrize("lang", LANGS)
-def test_landing_page_in_the_invitations_language(client, invitations, lang):
-    _, token = invitations.create(language=lang, starts_in=timedelta(minutes=5))
+def test_landing_page_in_the_invitations_language(client, invitation_factory, lang):
+    _, token = invitation_factory.create(language=lang, starts_in=timedelta(minutes=5))
     _open(client, token)
     response = client.get("/visit")
     assert response.status_code == 200
@@ -67,11 +67,11 @@ def test_landing_page_in_the_invitations_language(client, invitations, lang):
     assert "noindex" in html
 
 
-def test_landing_page_says_today_and_the_oslo_time(client, invitations, app):
+def test_landing_page_says_today_and_the_oslo_time(client, invitation_factory, app):
     with app.test_request_context():
         from patientapp.timefmt import describe
 
-    invitation, token = invitations.create(language="nb", starts_in=timedelta(minutes=10))
+    invitation, token = invitation_factory.create(language="nb", starts_in=timedelta(minutes=10))
     _open(client, token)
     html = client.get("/visit").get_data(as_text=True)
     from datetime import datetime, timezone
@@ -85,8 +85,8 @@ def test_landing_page_says_today_and_the_oslo_time(client, invitations, app):
 
 
 @pytest.mark.parametrize("lang", LANGS)
-def test_landing_page_content_is_translated(client, invitations, lang):
-    _, token = invitations.create(language=lang)
+def test_landing_page_content_is_translated(client, invitation_factory, lang):
+    _, token = invitation_factory.create(language=lang)
     _open(client, token)
     html = client.get("/visit").get_data(as_text=True)
     if lang != "en":
@@ -94,8 +94,8 @@ def test_landing_page_content_is_translated(client, invitations, lang):
             assert english not in html, (lang, english)
 
 
-def test_language_choice_beats_the_invitations_and_is_remembered(client, invitations):
-    _, token = invitations.create(language="pl")
+def test_language_choice_beats_the_invitations_and_is_remembered(client, invitation_factory):
+    _, token = invitation_factory.create(language="pl")
     _open(client, token, **{"Accept-Language": "ar"})
     assert 'lang="pl"' in client.get("/visit").get_data(as_text=True)
     response = client.get("/visit?lang=ur")
@@ -106,8 +106,8 @@ def test_language_choice_beats_the_invitations_and_is_remembered(client, invitat
     assert 'lang="ur"' in client.get("/guide").get_data(as_text=True)
 
 
-def test_guides_follow_the_invitations_language(client, invitations):
-    _, token = invitations.create(language="so")
+def test_guides_follow_the_invitations_language(client, invitation_factory):
+    _, token = invitation_factory.create(language="so")
     _open(client, token, **{"Accept-Language": "nb"})
     assert '<html lang="so"' in client.get("/guide/echo").get_data(as_text=True)
     assert '<html lang="so"' in client.get("/").get_data(as_text=True)
@@ -120,10 +120,10 @@ def test_browser_language_applies_without_a_choice(client):
     assert '<html lang="nb"' in client.get("/?lang=xx").get_data(as_text=True)
 
 
-def test_unknown_expired_cancelled_and_revoked_links_look_the_same(client, invitations, app):
-    _, expired = invitations.create(starts_in=-timedelta(hours=3))
-    _, cancelled = invitations.create(state=visits.CANCELLED)
-    _, revoked = invitations.create(state=visits.EXPIRED)
+def test_unknown_expired_cancelled_and_revoked_links_look_the_same(client, invitation_factory, app):
+    _, expired = invitation_factory.create(starts_in=-timedelta(hours=3))
+    _, cancelled = invitation_factory.create(state=invitations.CANCELLED)
+    _, revoked = invitation_factory.create(state=invitations.EXPIRED)
     unknown = links.new_token()
     bodies, statuses = set(), set()
     for token in (unknown, expired, cancelled, revoked, "short", "x" * 300):
@@ -149,9 +149,9 @@ def test_invalid_link_page_never_links_to_the_token(client):
     assert token not in html
 
 
-def test_grace_period_is_configurable(client, invitations, app):
+def test_grace_period_is_configurable(client, invitation_factory, app):
     app.config["LINK_GRACE_MINUTES"] = 0
-    _, token = invitations.create(starts_in=-timedelta(minutes=40), duration=timedelta(minutes=30))
+    _, token = invitation_factory.create(starts_in=-timedelta(minutes=40), duration=timedelta(minutes=30))
     assert client.get(f"/i/{token}").status_code == 410
     app.config["LINK_GRACE_MINUTES"] = 120
     assert client.get(f"/i/{token}").status_code == 303
@@ -159,12 +159,12 @@ def test_grace_period_is_configurable(client, invitations, app):
     assert "Denne timen er over" in html or "pa-notice" in html
 
 
-def test_session_dies_with_the_invitation(client, invitations, app, db):
-    invitation, token = invitations.create()
+def test_session_dies_with_the_invitation(client, invitation_factory, app, db):
+    invitation, token = invitation_factory.create()
     _open(client, token)
     assert client.get("/visit").status_code == 200
     stored = db.get(Invitation, invitation.id)
-    stored.state = visits.CANCELLED
+    stored.state = invitations.CANCELLED
     db.commit()
     for path in ("/visit", "/visit/calendar.ics", "/visit/qr.svg"):
         assert client.get(path).status_code == 410
@@ -177,8 +177,8 @@ def test_pages_need_a_session(client):
         assert response.headers["Cache-Control"] == "no-store"
 
 
-def test_calendar_file_is_private_with_a_working_link(client, invitations, app):
-    _, token = invitations.create(language="nb", label="Kari N.")
+def test_calendar_file_is_private_with_a_working_link(client, invitation_factory, app):
+    _, token = invitation_factory.create(language="nb", label="Kari N.")
     _open(client, token)
     response = client.get("/visit/calendar.ics")
     assert response.status_code == 200 and response.mimetype == "text/calendar"
@@ -191,11 +191,11 @@ def test_calendar_file_is_private_with_a_working_link(client, invitations, app):
     assert fresh.get("/visit").status_code == 200
 
 
-def test_qr_code_encodes_a_short_lived_link_to_this_invitation(client, invitations, app, monkeypatch):
+def test_qr_code_encodes_a_short_lived_link_to_this_invitation(client, invitation_factory, app, monkeypatch):
     import qrcode
     import qrcode.image.svg
 
-    invitation, token = invitations.create()
+    invitation, token = invitation_factory.create()
     _open(client, token)
     signed_links = []
     original = links.sign_ref
@@ -217,9 +217,9 @@ def test_qr_code_encodes_a_short_lived_link_to_this_invitation(client, invitatio
     assert phone.get("/d/" + signed_links[0][:-3] + "xyz").status_code == 410
 
 
-def test_links_use_the_public_base_url_not_the_host_header(client, invitations, app):
+def test_links_use_the_public_base_url_not_the_host_header(client, invitation_factory, app):
     app.config["PUBLIC_BASE_URL"] = "https://video.example.no"
-    _, token = invitations.create()
+    _, token = invitation_factory.create()
     forged = client.get(f"/i/{token}", headers={"Host": "evil.example"})
     assert forged.status_code == 400 and "evil" not in forged.get_data(as_text=True)
     assert "Content-Security-Policy" in forged.headers
@@ -228,7 +228,7 @@ def test_links_use_the_public_base_url_not_the_host_header(client, invitations, 
     assert "URL:https://video.example.no/d/" in body
 
 
-def test_invalid_links_take_similar_time(client, invitations):
+def test_invalid_links_take_similar_time(client, invitation_factory):
     """R4: unknown, expired and revoked links: median times within 50 ms over 50 requests each.
 
     The three kinds take turns, so a busy moment on the machine slows them all alike.
@@ -236,8 +236,8 @@ def test_invalid_links_take_similar_time(client, invitations):
     import statistics
     import time
 
-    _, expired = invitations.create(starts_in=-timedelta(days=2))
-    _, revoked = invitations.create(state=visits.CANCELLED)  # what staff "revoke" does
+    _, expired = invitation_factory.create(starts_in=-timedelta(days=2))
+    _, revoked = invitation_factory.create(state=invitations.CANCELLED)  # what staff "revoke" does
     cases = {"unknown": links.new_token(), "expired": expired, "revoked": revoked}
     samples = {name: [] for name in cases}
     for _ in range(50):

@@ -140,8 +140,8 @@ def test_generic_offline_page(client, lang):
     assert not soup.select("nav.pa-languages")
 
 
-def test_offline_page_with_an_invitation_shows_the_clinic_number_until_the_link_ends(app, client, invitations):
-    invitation, token = invitations.create(language="ur", phone="+4722334455")
+def test_offline_page_with_an_invitation_shows_the_clinic_number_until_the_link_ends(app, client, invitation_factory):
+    invitation, token = invitation_factory.create(language="ur", phone="+4722334455")
     client.get(f"/i/{token}")
     response = client.get("/offline/ur")
     soup = assert_page_ok(response, "ur")
@@ -157,10 +157,10 @@ def test_offline_page_with_an_invitation_shows_the_clinic_number_until_the_link_
     assert "Nordby" not in body
 
 
-def test_offline_page_forgets_the_clinic_when_the_link_stops_working(client, invitations, db):
+def test_offline_page_forgets_the_clinic_when_the_link_stops_working(client, invitation_factory, db):
     from patientapp.models import Invitation
 
-    invitation, token = invitations.create()
+    invitation, token = invitation_factory.create()
     client.get(f"/i/{token}")
     assert pwa.CONTACT_UNTIL_HEADER in client.get("/offline/nb").headers
     db.get(Invitation, invitation.id).state = "cancelled"
@@ -170,7 +170,7 @@ def test_offline_page_forgets_the_clinic_when_the_link_stops_working(client, inv
     assert "tel:+47" not in response.get_data(as_text=True)
 
 
-def test_patient_and_public_pages_register_the_worker_staff_pages_do_not(app, invitations):
+def test_patient_and_public_pages_register_the_worker_staff_pages_do_not(app, invitation_factory):
     client = app.test_client()
 
     def registration(path, **kwargs):
@@ -186,7 +186,7 @@ def test_patient_and_public_pages_register_the_worker_staff_pages_do_not(app, in
     # A link page keeps the token in its address: no worker, no manifest (their requests' Referer).
     assert registration("/i/not-a-token") == (None, None, False)
     assert registration("/staff/login") == (None, None, False)
-    _, token = invitations.create(language="so")
+    _, token = invitation_factory.create(language="so")
     client = app.test_client()  # no language cookie from the pages above
     client.get(f"/i/{token}")
     # The patient's own page asks the worker for the offline page with the clinic's number.

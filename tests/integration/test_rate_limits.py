@@ -17,11 +17,11 @@ import redis
 from limits import parse
 from webauthn.helpers import bytes_to_base64url
 
-from patientapp import config, create_app, limits, links, waiting
+from patientapp import config, create_app, limits, links, knocks
 from patientapp.models import Passkey
 
 from tests.conftest import TEST_CONFIG
-from tests.integration.test_workspace import StaffClient, _create, _token, clinic, sign_in  # noqa: F401
+from tests.integration.helpers import StaffClient, create_invitation, link_token
 
 ROOT = Path(__file__).resolve().parents[2]
 REDIS = os.environ.get("PATIENTAPP_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -78,9 +78,9 @@ def _assert_retry_after(response, at_most):
     assert 1 <= int(response.headers["Retry-After"]) <= at_most
 
 
-def _patient(app, invitations):
+def _patient(app, invitation_factory):
     """A patient who opened a link that allows knocking now, with the waiting page's CSRF token."""
-    _, token = invitations.create(language="en", starts_in=timedelta(minutes=10))
+    _, token = invitation_factory.create(language="en", starts_in=timedelta(minutes=10))
     client = app.test_client()
     assert client.get(f"/i/{token}").status_code == 303
     return client, _csrf(client.get("/visit/wait").get_data(as_text=True))
@@ -137,28 +137,28 @@ def test_an_hourly_limit_asks_for_more_minutes(limited):
 
 # -- the waiting room ------------------------------------------------------------------------------
 
-def test_knocks_are_limited_per_visit(limited, invitations):
-    patient, csrf = _patient(limited, invitations)
-    knock = {"json": {"consent_version": waiting.CONSENT_VERSION}, "headers": {"X-CSRFToken": csrf}}
+def test_knocks_are_limited_per_visit(limited, invitation_factory):
+    patient, csrf = _patient(limited, invitation_factory)
+    knock = {"json": {"consent_version": knocks.CONSENT_VERSION}, "headers": {"X-CSRFToken": csrf}}
     for _ in range(10):
         assert patient.post("/api/visit/knock", **knock).status_code == 201
     refused = patient.post("/api/visit/knock", **knock)
     _assert_retry_after(refused, 60)
     assert refused.get_json()["error"] == "rate-limited" and "minute" in refused.get_json()["message"]
     # Another patient on the same address (a family's Wi-Fi) is not held back.
-    other, other_csrf = _patient(limited, invitations)
-    assert other.post("/api/visit/knock", json={"consent_version": waiting.CONSENT_VERSION},
+    other, other_csrf = _patient(limited, invitation_factory)
+    assert other.post("/api/visit/knock", json={"consent_version": knocks.CONSENT_VERSION},
                       headers={"X-CSRFToken": other_csrf}).status_code == 201
 
 
-def test_status_requests_are_limited_per_visit(limited, invitations):
-    patient, _csrf_token = _patient(limited, invitations)
+def test_status_requests_are_limited_per_visit(limited, invitation_factory):
+    patient, _csrf_token = _patient(limited, invitation_factory)
     for _ in range(60):
         assert patient.get("/api/visit/status").status_code == 200
     refused = patient.get("/api/visit/status")
     _assert_retry_after(refused, 60)
     assert refused.get_json()["error"] == "rate-limited"
-    other, _ = _patient(limited, invitations)
+    other, _ = _patient(limited, invitation_factory)
     assert other.get("/api/visit/status").status_code == 200
 
 
@@ -209,9 +209,9 @@ def _sms_sender(app, sign_in):
     """A staff member on the limited app, with one invitation's SMS form ready to post."""
     person = sign_in()
     person = StaffClient(app, person.staff_id, person.client.get_cookie("__Host-staff").value)
-    response = _create(person, language="nb")
+    response = create_invitation(person, language="nb")
     invitation_id = re.search(r"/staff/invitations/(\d+)/sms", response.get_data(as_text=True)).group(1)
-    form = {"phone": "912 34 567", "token": _token(response)}
+    form = {"phone": "912 34 567", "token": link_token(response)}
     return lambda: person.form(f"/staff/invitations/{invitation_id}/sms", form)
 
 

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from patientapp import audit, retention, sms, visits, waiting
+from patientapp import audit, retention, sms, invitations, knocks
 from patientapp.models import AuditEvent, Challenge, Clinic, Enrolment, Invitation, Knock, Staff, StaffSession
 
 UTC = timezone.utc
@@ -39,19 +39,19 @@ def world(app, db):
     clinic = Clinic(slug="c", display_name="Nordby", phone="+4712345678", time_zone="Europe/Oslo", room_settings={})
     staff = Staff(clinic=clinic, email="a@b.no", display_name="A", role="admin", user_handle=b"x" * 64)
     db.add_all([clinic, staff])
-    old, old_token = visits.create_invitation(db, clinic, START, END, "ar", label=LABEL)
-    later, later_token = visits.create_invitation(db, clinic, START + timedelta(hours=2), END + timedelta(hours=2),
+    old, old_token = invitations.create_invitation(db, clinic, START, END, "ar", label=LABEL)
+    later, later_token = invitations.create_invitation(db, clinic, START + timedelta(hours=2), END + timedelta(hours=2),
                                                   "pl", label="LT")
-    moved, _ = visits.create_invitation(db, clinic, START, END, "so", label=KEPT)
+    moved, _ = invitations.create_invitation(db, clinic, START, END, "so", label=KEPT)
     db.flush()
     # The old one went the whole way: checked, knocked twice (one lapsed), let in, done.
     old.check_summary = {"camera": "ok", "light": "warn"}
-    first = waiting.knock(db, old, waiting.CONSENT_VERSION, START - timedelta(minutes=5), timedelta(minutes=15))
-    first.state = waiting.LAPSED
+    first = knocks.knock(db, old, knocks.CONSENT_VERSION, START - timedelta(minutes=5), timedelta(minutes=15))
+    first.state = knocks.LAPSED
     db.flush()
-    second = waiting.knock(db, old, waiting.CONSENT_VERSION, START, timedelta(minutes=15))
-    waiting.admit(db, second, staff, START + timedelta(minutes=1))
-    waiting.knock(db, later, waiting.CONSENT_VERSION, START + timedelta(hours=2), timedelta(minutes=15))
+    second = knocks.knock(db, old, knocks.CONSENT_VERSION, START, timedelta(minutes=15))
+    knocks.admit(db, second, staff, START + timedelta(minutes=1))
+    knocks.knock(db, later, knocks.CONSENT_VERSION, START + timedelta(hours=2), timedelta(minutes=15))
     for invitation in (old, later, moved):
         audit.record(db, "invitation-create", staff_id=staff.id, clinic_id=clinic.id, invitation_id=invitation.id)
         audit.record(db, "knock-message", staff_id=staff.id, clinic_id=clinic.id, invitation_id=invitation.id,
@@ -111,7 +111,7 @@ def test_batches_take_every_invitation(app, db):
     clinic = Clinic(slug="b", display_name="B", phone="+4712345678", time_zone="Europe/Oslo", room_settings={})
     db.add(clinic)
     for n in range(7):
-        visits.create_invitation(db, clinic, START, END, "nb", label=f"L{n}")
+        invitations.create_invitation(db, clinic, START, END, "nb", label=f"L{n}")
     db.commit()
     result = retention.Purged()
     retention.purge_invitations(app.extensions["patientapp.db"], END + timedelta(seconds=1), result, batch=3)

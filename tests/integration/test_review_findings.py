@@ -9,10 +9,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select, text
 
-from patientapp import visits, waiting
+from patientapp import invitations, knocks
 from patientapp.models import Invitation, Knock, utcnow
-from tests.integration.test_workspace import (_create, _knocking_patient, _token, clinic, fresh,  # noqa: F401
-                                              sign_in)
+from tests.integration.helpers import create_invitation, fresh, knocking_patient, link_token
 
 OSLO = ZoneInfo("Europe/Oslo")
 
@@ -38,13 +37,13 @@ def _device_link(patient, path: str) -> str:
 def test_a_replaced_link_ends_its_sessions_and_its_calendar_links(sign_in, db, app):
     """The wrong-number case: after "Make a new link" nothing made from the old one opens anything."""
     staff = sign_in()
-    token = _token(_create(staff))
+    token = link_token(create_invitation(staff))
     invitation = _invitation(db, token)
     holder = app.test_client()  # the person at the wrong number
     assert holder.get(f"/i/{token}").status_code == 303
     calendar_link = _device_link(holder, "/visit/calendar.ics")
     assert app.test_client().get(calendar_link).status_code == 303  # works before the new link
-    new_token = _token(staff.form(f"/staff/invitations/{invitation.id}/new-link", {}))
+    new_token = link_token(staff.form(f"/staff/invitations/{invitation.id}/new-link", {}))
     assert holder.get("/visit").status_code == 410
     assert holder.get("/visit/wait").status_code == 410
     assert holder.get("/api/visit/status").status_code == 410
@@ -55,24 +54,24 @@ def test_a_replaced_link_ends_its_sessions_and_its_calendar_links(sign_in, db, a
     assert fresh_link != calendar_link and app.test_client().get(fresh_link).status_code == 303
 
 
-def test_a_replaced_link_ends_the_knock_of_whoever_had_it(app, sign_in, invitations, clinic, db):
-    invitation, holder, csrf = _knocking_patient(app, invitations, clinic, db)
-    knocked = holder.post("/api/visit/knock", json={"consent_version": waiting.CONSENT_VERSION},
+def test_a_replaced_link_ends_the_knock_of_whoever_had_it(app, sign_in, invitation_factory, clinic, db):
+    invitation, holder, csrf = knocking_patient(app, invitation_factory, clinic, db)
+    knocked = holder.post("/api/visit/knock", json={"consent_version": knocks.CONSENT_VERSION},
                           headers={"X-CSRFToken": csrf})
     assert knocked.status_code == 201
     staff = sign_in()
     assert staff.form(f"/staff/invitations/{invitation.id}/new-link", {}).status_code == 200
-    assert holder.post("/api/visit/knock", json={"consent_version": waiting.CONSENT_VERSION},
+    assert holder.post("/api/visit/knock", json={"consent_version": knocks.CONSENT_VERSION},
                        headers={"X-CSRFToken": csrf}).status_code == 410
     fresh(db)
-    assert db.get(Knock, knocked.get_json()["knock"]).state == waiting.DENIED
+    assert db.get(Knock, knocked.get_json()["knock"]).state == knocks.DENIED
     board = staff.get("/staff/api/dashboard").get_json()
     assert board["knocking"] == 0
 
 
-def test_the_room_address_leaves_the_status_when_the_hand_off_window_ends(app, sign_in, invitations, clinic, db):
-    invitation, patient, csrf = _knocking_patient(app, invitations, clinic, db)
-    knock_id = patient.post("/api/visit/knock", json={"consent_version": waiting.CONSENT_VERSION},
+def test_the_room_address_leaves_the_status_when_the_hand_off_window_ends(app, sign_in, invitation_factory, clinic, db):
+    invitation, patient, csrf = knocking_patient(app, invitation_factory, clinic, db)
+    knock_id = patient.post("/api/visit/knock", json={"consent_version": knocks.CONSENT_VERSION},
                             headers={"X-CSRFToken": csrf}).get_json()["knock"]
     assert sign_in().api(f"/staff/api/knocks/{knock_id}/admit").status_code == 200
     assert "room_url" in patient.get("/api/visit/status").get_json()
@@ -86,9 +85,9 @@ def test_the_room_address_leaves_the_status_when_the_hand_off_window_ends(app, s
     assert patient.get("/visit/go").headers["Location"] == "/visit/wait"
 
 
-def test_after_the_hand_off_the_patient_can_knock_again_and_staff_see_it(app, sign_in, invitations, clinic, db):
-    invitation, patient, csrf = _knocking_patient(app, invitations, clinic, db)
-    knock = {"consent_version": waiting.CONSENT_VERSION}
+def test_after_the_hand_off_the_patient_can_knock_again_and_staff_see_it(app, sign_in, invitation_factory, clinic, db):
+    invitation, patient, csrf = knocking_patient(app, invitation_factory, clinic, db)
+    knock = {"consent_version": knocks.CONSENT_VERSION}
     first = patient.post("/api/visit/knock", json=knock, headers={"X-CSRFToken": csrf}).get_json()["knock"]
     staff = sign_in()
     staff.api(f"/staff/api/knocks/{first}/admit")
@@ -122,10 +121,10 @@ def test_dates_outside_today_and_the_horizon_are_refused(sign_in, db, day, messa
     today = utcnow().astimezone(OSLO).date()
     day = {"yesterday": today - timedelta(days=1), "in 366 days": today + timedelta(days=366)}.get(day, day)
     before = _count(db)
-    response = _create(staff, date=str(day), time="10:00")
+    response = create_invitation(staff, date=str(day), time="10:00")
     assert response.status_code == 422 and message in _form_error(response)
     assert _count(db) == before
-    token = _token(_create(staff))
+    token = link_token(create_invitation(staff))
     invitation = _invitation(db, token)
     moved = staff.form(f"/staff/invitations/{invitation.id}/edit", {
         "date": str(day), "time": "10:00", "duration": "30", "language": "nb", "label": "KN", "room": "room-1"})
@@ -138,9 +137,9 @@ def test_the_horizon_is_a_setting(sign_in, app):
     staff = sign_in()
     staff.get("/staff/?lang=en")
     far = utcnow().astimezone(OSLO).date() + timedelta(days=31)
-    response = _create(staff, date=str(far), time="10:00")
+    response = create_invitation(staff, date=str(far), time="10:00")
     assert response.status_code == 422 and "at most 30 days" in _form_error(response)
-    assert _create(staff, date=str(far - timedelta(days=1)), time="10:00").status_code == 200
+    assert create_invitation(staff, date=str(far - timedelta(days=1)), time="10:00").status_code == 200
 
 
 def _next_clock_change(month: int) -> date:
@@ -163,20 +162,20 @@ def test_times_the_clocks_skip_or_repeat_are_refused(sign_in, db, month, words):
     staff.get("/staff/?lang=en")
     day = _next_clock_change(month)
     before = _count(db)
-    response = _create(staff, date=str(day), time="02:30")
+    response = create_invitation(staff, date=str(day), time="02:30")
     assert response.status_code == 422 and words in _form_error(response)
     assert _count(db) == before
-    fine = _create(staff, date=str(day), time="03:30")
+    fine = create_invitation(staff, date=str(day), time="03:30")
     assert fine.status_code == 200
-    invitation = _invitation(db, _token(fine))
+    invitation = _invitation(db, link_token(fine))
     expected = datetime.combine(day, datetime.min.time().replace(hour=3, minute=30), tzinfo=OSLO)
     assert invitation.starts_at == expected.astimezone(timezone.utc)
 
 
-@pytest.mark.parametrize("state", [visits.COMPLETED, visits.WITHDRAWN, visits.CANCELLED, visits.EXPIRED])
+@pytest.mark.parametrize("state", [invitations.COMPLETED, invitations.WITHDRAWN, invitations.CANCELLED, invitations.EXPIRED])
 def test_an_invitation_that_is_over_cannot_be_cancelled_or_changed(sign_in, db, state):
     staff = sign_in()
-    token = _token(_create(staff))
+    token = link_token(create_invitation(staff))
     invitation = _invitation(db, token)
     db.execute(text("UPDATE invitations SET state = :s WHERE id = :i"), {"s": state, "i": invitation.id})
     db.commit()
@@ -216,16 +215,16 @@ def test_the_form_refuses_a_national_id_number_however_it_is_written(sign_in, db
     staff = sign_in()
     staff.get("/staff/?lang=en")
     before = _count(db)
-    response = _create(staff, label=label)
+    response = create_invitation(staff, label=label)
     assert response.status_code == 422 and "Do not write a national ID number" in _form_error(response)
     assert _count(db) == before
-    assert _create(staff, label="AB 12").status_code == 200
+    assert create_invitation(staff, label="AB 12").status_code == 200
 
 
 def _other_clinic_admin(app, db):
     from patientapp.models import Clinic
     from tests.conftest import staff_session
-    from tests.integration.test_workspace import PEXIP, StaffClient
+    from tests.integration.helpers import PEXIP, StaffClient
 
     fresh(db)  # a write after reading: begin anew (SQLite would find the old read's snapshot stale)
     other = Clinic(slug="other", display_name="Sørby legekontor", phone="+4787654321", time_zone="Europe/Oslo",
@@ -239,7 +238,7 @@ def _other_clinic_admin(app, db):
 def test_the_outbox_shows_only_the_own_clinics_messages_and_only_to_admins(app, sign_in, db):
     """The review: every clinic's SMS, with working links, for any signed-in staff member."""
     mine = sign_in()
-    token = _token(_create(mine))
+    token = link_token(create_invitation(mine))
     invitation = _invitation(db, token)
     assert mine.form(f"/staff/invitations/{invitation.id}/sms", {"phone": "912 34 567", "token": token}).status_code == 200
     assert token in mine.get("/staff/outbox").get_data(as_text=True)
@@ -253,7 +252,7 @@ def test_the_outbox_shows_only_the_own_clinics_messages_and_only_to_admins(app, 
 
 def test_the_outbox_refuses_to_run_on_a_public_https_address(app, sign_in, db):
     staff = sign_in()
-    token = _token(_create(staff))
+    token = link_token(create_invitation(staff))
     invitation = _invitation(db, token)
     app.config["PUBLIC_BASE_URL"] = "https://video.clinic.example"
     app.config["EXTRA_HOSTS"] = "localhost"
@@ -290,11 +289,11 @@ def test_a_new_enrolment_link_ends_the_earlier_one(sign_in, app):
 
 
 def test_using_an_enrolment_link_ends_the_persons_other_links(app, db, clinic):
-    from patientapp import staff_auth
+    from patientapp import staff_access
     from patientapp.models import Enrolment, Staff
 
     person = Staff(clinic_id=clinic.id, email="x@example.no", display_name="X", role="staff",
-                   user_handle=staff_auth.new_user_handle())
+                   user_handle=staff_access.new_user_handle())
     db.add(person)
     db.flush()
     now = utcnow()
@@ -303,7 +302,7 @@ def test_using_an_enrolment_link_ends_the_persons_other_links(app, db, clinic):
              for n in (1, 2)]
     db.add_all(links)
     db.flush()
-    staff_auth.use_enrolment(db, links[0], now)
+    staff_access.use_enrolment(db, links[0], now)
     db.commit()
     assert db.scalars(select(Enrolment.id).where(Enrolment.staff_id == person.id)).all() == [links[0].id]
 

@@ -126,10 +126,10 @@ def test_a_broken_connection_gives_a_calm_503_not_a_500(app, monkeypatch, error)
     assert "Traceback" not in response.get_data(as_text=True)
 
 
-def test_an_unavailable_database_gives_a_calm_503(app, invitations):
+def test_an_unavailable_database_gives_a_calm_503(app, invitation_factory):
     from patientapp.db import Database
 
-    _, token = invitations.create()
+    _, token = invitation_factory.create()
     patient = app.test_client()
     patient.get(f"/i/{token}")
     real = app.extensions["patientapp.db"]

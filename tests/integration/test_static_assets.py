@@ -26,8 +26,8 @@ def test_every_static_file_has_a_fingerprinted_url(app):
     assert all(FINGERPRINTED.match(url) for url in mapping.values()), mapping
 
 
-def test_pages_name_static_files_only_by_fingerprint(client, invitations):
-    _, token = invitations.create()
+def test_pages_name_static_files_only_by_fingerprint(client, invitation_factory):
+    _, token = invitation_factory.create()
     client.get(f"/i/{token}")
     for path in ("/", "/guide/echo", "/visit", "/visit/check", "/check"):
         html = client.get(path).get_data(as_text=True)

@@ -11,7 +11,7 @@ from bs4 import BeautifulSoup
 
 from patientapp import i18n, timefmt
 from patientapp.models import utcnow
-from tests.integration.test_workspace import _create, _token, clinic, sign_in  # noqa: F401
+from tests.integration.helpers import create_invitation, link_token
 
 OSLO = ZoneInfo("Europe/Oslo")
 
@@ -26,8 +26,8 @@ def test_the_sms_the_page_the_letter_and_the_calendar_give_one_time(app, sign_in
     "09:00" and the page "8:20 ص". Now one format per language, from one function."""
     staff = sign_in()
     local = (utcnow() + timedelta(days=3)).astimezone(OSLO).replace(hour=14, minute=30, second=0, microsecond=0)
-    result = _create(staff, date=local.strftime("%Y-%m-%d"), time="14:30", language=lang)
-    token = _token(result)
+    result = create_invitation(staff, date=local.strftime("%Y-%m-%d"), time="14:30", language=lang)
+    token = link_token(result)
     locale = i18n.LANGUAGES[lang].format_locale
     day, clock = timefmt.day(local.date(), locale), "14:30"
     sms = BeautifulSoup(result.get_data(as_text=True), "html.parser").select_one("p.pa-sms").get_text()
@@ -46,16 +46,16 @@ def test_the_sms_the_page_the_letter_and_the_calendar_give_one_time(app, sign_in
     assert start.replace(tzinfo=timezone.utc).astimezone(OSLO).strftime("%H:%M") == clock
 
 
-def _patient_with_session(app, invitations):
-    _, token = invitations.create(language="nb", starts_in=timedelta(minutes=10))
+def _patient_with_session(app, invitation_factory):
+    _, token = invitation_factory.create(language="nb", starts_in=timedelta(minutes=10))
     patient = app.test_client()
     patient.get(f"/i/{token}")
     return patient
 
 
-def test_guides_lead_back_to_the_appointment_and_show_the_clinics_number(app, invitations, client):
+def test_guides_lead_back_to_the_appointment_and_show_the_clinics_number(app, invitation_factory, client):
     """The review: guides were a dead end for a patient with a live invitation."""
-    patient = _patient_with_session(app, invitations)
+    patient = _patient_with_session(app, invitation_factory)
     for path in ("/guide/no-sound", "/guide", "/"):
         soup = BeautifulSoup(patient.get(path).get_data(as_text=True), "html.parser")
         assert soup.select_one("main a[href='/visit']"), path
@@ -66,8 +66,8 @@ def test_guides_lead_back_to_the_appointment_and_show_the_clinics_number(app, in
     assert not anonymous.select_one("main a[href='/visit']") and not anonymous.select_one("aside a[href^='tel:+47']")
 
 
-def test_the_checks_advice_opens_a_guide_that_leads_back_to_the_check(app, invitations, client):
-    patient = _patient_with_session(app, invitations)
+def test_the_checks_advice_opens_a_guide_that_leads_back_to_the_check(app, invitation_factory, client):
+    patient = _patient_with_session(app, invitation_factory)
     html = patient.get("/visit/check").get_data(as_text=True)
     config = json.loads(BeautifulSoup(html, "html.parser").select_one("#pa-check-config").string)
     assert all(guide["url"].endswith("?from=check") for guide in config["guides"].values())
@@ -79,8 +79,8 @@ def test_the_checks_advice_opens_a_guide_that_leads_back_to_the_check(app, invit
 
 @pytest.mark.parametrize("starts_in, waiting_room_first", [(timedelta(minutes=10), True), (timedelta(days=3), False)])
 def test_after_the_check_the_next_step_is_the_waiting_room_when_the_appointment_is_near(
-        app, invitations, starts_in, waiting_room_first):
-    _, token = invitations.create(language="en", starts_in=starts_in)
+        app, invitation_factory, starts_in, waiting_room_first):
+    _, token = invitation_factory.create(language="en", starts_in=starts_in)
     patient = app.test_client()
     patient.get(f"/i/{token}")
     summary = BeautifulSoup(patient.get("/visit/check").get_data(as_text=True), "html.parser").select_one(".pa-summary")
@@ -89,8 +89,8 @@ def test_after_the_check_the_next_step_is_the_waiting_room_when_the_appointment_
     assert summary.select_one("a[href='/visit']")
 
 
-def test_the_check_speaks_in_words_and_keeps_the_figures_for_the_helpdesk(app, invitations):
-    patient = _patient_with_session(app, invitations)
+def test_the_check_speaks_in_words_and_keeps_the_figures_for_the_helpdesk(app, invitation_factory):
+    patient = _patient_with_session(app, invitation_factory)
     soup = BeautifulSoup(patient.get("/visit/check?lang=en").get_data(as_text=True), "html.parser")
     messages = json.loads(soup.select_one("#pa-check-config").string)["messages"]
     assert not any(re.search(r"\b(ms|Mbit/s|pixels)\b", text) for key, text in messages.items()
@@ -100,9 +100,9 @@ def test_the_check_speaks_in_words_and_keeps_the_figures_for_the_helpdesk(app, i
 
 
 @pytest.mark.parametrize("lang", ["ar", "ur"])
-def test_button_names_in_right_to_left_text_are_isolated_not_curly_quoted(app, invitations, lang):
+def test_button_names_in_right_to_left_text_are_isolated_not_curly_quoted(app, invitation_factory, lang):
     """The review: “Allow” showed as ”Allow“ in Arabic and Urdu."""
-    patient = _patient_with_session(app, invitations)
+    patient = _patient_with_session(app, invitation_factory)
     html = patient.get(f"/visit/check?lang={lang}").get_data(as_text=True)
     soup = BeautifulSoup(html, "html.parser")
     messages = json.loads(soup.select_one("#pa-check-config").string)["messages"]
@@ -111,10 +111,10 @@ def test_button_names_in_right_to_left_text_are_isolated_not_curly_quoted(app, i
     assert not [text for text in messages.values() if re.search("[\u201c\u201d]", text)]
 
 
-def test_the_landing_page_keeps_the_appointment_on_the_first_screen(app, invitations):
+def test_the_landing_page_keeps_the_appointment_on_the_first_screen(app, invitation_factory):
     """The review: five to six phone screens, the emergency number twice, and "open the link a few
     minutes before" to someone who already has."""
-    patient = _patient_with_session(app, invitations)
+    patient = _patient_with_session(app, invitation_factory)
     soup = BeautifulSoup(patient.get("/visit?lang=en").get_data(as_text=True), "html.parser")
     main = soup.select_one("main")
     assert len(soup.select("a[href='tel:113']")) == 1

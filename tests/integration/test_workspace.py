@@ -8,72 +8,29 @@ from html import unescape
 import pytest
 from sqlalchemy import select, text
 
-from patientapp import links, sms, staff_auth, visits, waiting
+from patientapp import links, sms, staff_access, invitations, knocks
 from patientapp.models import AuditEvent, Clinic, Invitation, Knock, Staff, utcnow
-from tests.conftest import staff_session
-
-PEXIP = {"key": "room-1", "label": "Rom 1", "provider": "pexip", "node": "join.nhn.no", "alias": "123456",
-         "autolock": True}
+from tests.integration.helpers import create_invitation, fresh, knocking_patient, link_token
 
 
-def fresh(db):
-    """See what the app wrote: end the test session's transaction and forget its cached objects."""
-    db.rollback()
-    db.expire_all()
 
 
-class StaffClient:
-    """A Flask test client signed in as a staff member, with the page's CSRF token at hand."""
-
-    def __init__(self, app, staff_id, token):
-        self.app, self.staff_id = app, staff_id
-        self.client = app.test_client()
-        self.client.set_cookie("__Host-staff", token)
-        self._csrf = None
-
-    @property
-    def csrf(self):
-        if self._csrf is None:
-            html = self.client.get("/staff/").get_data(as_text=True)
-            self._csrf = re.search(r'name="csrf-token" content="([^"]+)"', html).group(1)
-        return self._csrf
-
-    def get(self, *args, **kwargs):
-        return self.client.get(*args, **kwargs)
-
-    def form(self, url, data):
-        return self.client.post(url, data={**data, "csrf_token": self.csrf})
-
-    def api(self, url, body=None):
-        return self.client.post(url, json=body or {}, headers={"X-CSRFToken": self.csrf})
 
 
-@pytest.fixture
-def clinic(db):
-    clinic = Clinic(slug="test", display_name="Nordby helsesenter", phone="+4712345678", time_zone="Europe/Oslo",
-                    room_settings={"rooms": [PEXIP]})
-    db.add(clinic)
-    db.commit()
-    return clinic
 
 
-@pytest.fixture
-def sign_in(app, db, clinic):
-    def make(role="admin", email=None):
-        person, token = staff_session(db, clinic.id, role, email)
-        return StaffClient(app, person.id, token)
-    return make
 
 
-def _create(staff, **overrides):
-    local = (utcnow() + timedelta(hours=1)).astimezone(timezone(timedelta(hours=1)))
-    data = {"date": local.strftime("%Y-%m-%d"), "time": local.strftime("%H:%M"), "duration": "30",
-            "language": "ar", "label": "KN", "room": "room-1", **overrides}
-    return staff.form("/staff/invitations/new", data)
 
 
-def _token(response):
-    return re.search(r"/i/([A-Za-z0-9_-]{43})", response.get_data(as_text=True)).group(1)
+
+
+
+
+
+
+
+
 
 
 def test_staff_pages_need_a_session(client):
@@ -106,10 +63,10 @@ def test_forms_and_api_need_csrf(sign_in):
 
 def test_create_invitation_shows_link_sms_qr_once(sign_in, db):
     staff = sign_in()
-    response = _create(staff)
+    response = create_invitation(staff)
     assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
     html = response.get_data(as_text=True)
-    token = _token(response)
+    token = link_token(response)
     invitation = db.scalar(select(Invitation).where(Invitation.token_hash == links.hash_token(token)))
     assert invitation.language == "ar" and invitation.label == "KN" and invitation.room_ref == "room-1"
     sms_text = re.search(r'<p class="pa-sms"[^>]*>(.*?)</p>', html, re.S).group(1)
@@ -151,8 +108,8 @@ def test_sms_is_sent_explicitly_and_the_number_is_forgotten(sign_in, db, app):
 
     Path(app.instance_path, "sms-outbox.jsonl").unlink(missing_ok=True)
     staff = sign_in()
-    response = _create(staff, language="nb")
-    token = _token(response)
+    response = create_invitation(staff, language="nb")
+    token = link_token(response)
     invitation = db.scalar(select(Invitation).where(Invitation.token_hash == links.hash_token(token)))
     assert staff.get("/staff/outbox").get_data(as_text=True).count("<tr>") == 2  # header + "no messages"
     bad = staff.form(f"/staff/invitations/{invitation.id}/sms", {"phone": "abc", "token": token})
@@ -170,7 +127,7 @@ def test_sms_is_sent_explicitly_and_the_number_is_forgotten(sign_in, db, app):
 
 def test_letter_has_the_link_but_no_room_details(sign_in, db):
     staff = sign_in()
-    token = _token(_create(staff, language="so"))
+    token = link_token(create_invitation(staff, language="so"))
     invitation = db.scalar(select(Invitation).where(Invitation.token_hash == links.hash_token(token)))
     letter = staff.form(f"/staff/invitations/{invitation.id}/letter", {"token": token})
     html = letter.get_data(as_text=True)
@@ -181,10 +138,10 @@ def test_letter_has_the_link_but_no_room_details(sign_in, db):
 
 def test_revoke_and_new_link(sign_in, db, app):
     staff = sign_in()
-    token = _token(_create(staff))
+    token = link_token(create_invitation(staff))
     invitation = db.scalar(select(Invitation).where(Invitation.token_hash == links.hash_token(token)))
     renewed = staff.form(f"/staff/invitations/{invitation.id}/new-link", {})
-    new_token = _token(renewed)
+    new_token = link_token(renewed)
     patient = app.test_client()
     assert patient.get(f"/i/{token}").status_code == 410
     assert patient.get(f"/i/{new_token}").status_code == 303
@@ -198,7 +155,7 @@ def test_revoke_and_new_link(sign_in, db, app):
 
 def test_reschedule_keeps_the_link(sign_in, db, app):
     staff = sign_in()
-    token = _token(_create(staff))
+    token = link_token(create_invitation(staff))
     invitation = db.scalar(select(Invitation).where(Invitation.token_hash == links.hash_token(token)))
     later = (utcnow() + timedelta(days=2)).astimezone(timezone(timedelta(hours=1)))
     response = staff.form(f"/staff/invitations/{invitation.id}/edit", {
@@ -211,9 +168,9 @@ def test_reschedule_keeps_the_link(sign_in, db, app):
     assert app.test_client().get(f"/i/{token}").status_code == 303
 
 
-def test_other_clinics_invitations_are_invisible(sign_in, db, invitations):
+def test_other_clinics_invitations_are_invisible(sign_in, db, invitation_factory):
     staff = sign_in()
-    foreign, _ = invitations.create()  # the "test" clinic slug is shared, so make a second clinic
+    foreign, _ = invitation_factory.create()  # the "test" clinic slug is shared, so make a second clinic
     other = Clinic(slug="other", display_name="Other", phone="+4712345679", time_zone="Europe/Oslo", room_settings={})
     db.add(other)
     db.flush()
@@ -245,10 +202,10 @@ def test_team_enrolment_and_disabling_end_sessions(sign_in, db, app):
 
 def test_enrolment_links_die_after_an_hour(app, db, clinic):
     person = Staff(clinic_id=clinic.id, email="x@example.no", display_name="X", role="staff",
-                   user_handle=staff_auth.new_user_handle())
+                   user_handle=staff_access.new_user_handle())
     db.add(person)
     db.flush()
-    token = staff_auth.new_enrolment(db, person, utcnow() - timedelta(minutes=61))
+    token = staff_access.new_enrolment(db, person, utcnow() - timedelta(minutes=61))
     db.commit()
     response = app.test_client().get(f"/staff/enrol/{token}")
     assert response.status_code == 410
@@ -271,24 +228,15 @@ def test_rooms_are_checked_when_saved(sign_in, db):
     assert "autolås" in admin.get("/staff/").get_data(as_text=True)
 
 
-def _knocking_patient(app, invitations, clinic, db, **kwargs):
-    invitation, token = invitations.create(language="en", starts_in=timedelta(minutes=10), **kwargs)
-    db.execute(text("UPDATE invitations SET clinic_id = :c, room_ref = 'room-1' WHERE id = :i"),
-               {"c": clinic.id, "i": invitation.id})
-    db.commit()
-    patient = app.test_client()
-    patient.get(f"/i/{token}")
-    patient.link_token = token  # for a second device opening the same link
-    csrf = re.search(r'name="csrf-token" content="([^"]+)"', patient.get("/visit/wait").get_data(as_text=True)).group(1)
-    return invitation, patient, csrf
 
 
-def test_room_address_only_after_admission(app, sign_in, invitations, clinic, db):
-    invitation, patient, csrf = _knocking_patient(app, invitations, clinic, db)
+
+def test_room_address_only_after_admission(app, sign_in, invitation_factory, clinic, db):
+    invitation, patient, csrf = knocking_patient(app, invitation_factory, clinic, db)
     assert patient.post("/api/visit/knock", json={}, headers={"X-CSRFToken": csrf}).status_code == 400
-    knocked = patient.post("/api/visit/knock", json={"consent_version": waiting.CONSENT_VERSION}, headers={"X-CSRFToken": csrf})
+    knocked = patient.post("/api/visit/knock", json={"consent_version": knocks.CONSENT_VERSION}, headers={"X-CSRFToken": csrf})
     assert knocked.status_code == 201
-    again = patient.post("/api/visit/knock", json={"consent_version": waiting.CONSENT_VERSION}, headers={"X-CSRFToken": csrf})
+    again = patient.post("/api/visit/knock", json={"consent_version": knocks.CONSENT_VERSION}, headers={"X-CSRFToken": csrf})
     assert again.get_json()["knock"] == knocked.get_json()["knock"]
     status = patient.get("/api/visit/status")
     body = status.get_data(as_text=True)
@@ -328,10 +276,10 @@ def test_room_address_only_after_admission(app, sign_in, invitations, clinic, db
     assert events.count(("knock-admit", "ok")) == 1 and ("knock-admit", "refused") in events
 
 
-def test_lapse_and_withdraw_through_the_api(app, sign_in, invitations, clinic, db):
+def test_lapse_and_withdraw_through_the_api(app, sign_in, invitation_factory, clinic, db):
     app.config["KNOCK_LAPSE_SECONDS"] = 0
-    invitation, patient, csrf = _knocking_patient(app, invitations, clinic, db)
-    patient.post("/api/visit/knock", json={"consent_version": waiting.CONSENT_VERSION}, headers={"X-CSRFToken": csrf})
+    invitation, patient, csrf = knocking_patient(app, invitation_factory, clinic, db)
+    patient.post("/api/visit/knock", json={"consent_version": knocks.CONSENT_VERSION}, headers={"X-CSRFToken": csrf})
     assert patient.get("/api/visit/status").get_json()["state"] == "lapsed"
     assert sign_in().get("/staff/api/dashboard").get_json()["rows"][0]["state"] == "lapsed"
     confirm = patient.get("/visit/withdraw")
@@ -341,29 +289,29 @@ def test_lapse_and_withdraw_through_the_api(app, sign_in, invitations, clinic, d
     page = patient.get("/visit/withdrawn").get_data(as_text=True)
     assert "tel:+4712345678" in page
     fresh(db)
-    assert db.get(Invitation, invitation.id).state == visits.WITHDRAWN
+    assert db.get(Invitation, invitation.id).state == invitations.WITHDRAWN
     assert patient.get("/api/visit/status").get_json()["state"] == "withdrawn"
 
 
-def test_the_dashboard_records_a_lapse_it_finds(app, sign_in, invitations, clinic, db):
+def test_the_dashboard_records_a_lapse_it_finds(app, sign_in, invitation_factory, clinic, db):
     """The dashboard, asked before the patient's page, lapses the knock itself (under the invitation's lock)."""
     app.config["KNOCK_LAPSE_SECONDS"] = 0
-    invitation, patient, csrf = _knocking_patient(app, invitations, clinic, db)
-    patient.post("/api/visit/knock", json={"consent_version": waiting.CONSENT_VERSION}, headers={"X-CSRFToken": csrf})
+    invitation, patient, csrf = knocking_patient(app, invitation_factory, clinic, db)
+    patient.post("/api/visit/knock", json={"consent_version": knocks.CONSENT_VERSION}, headers={"X-CSRFToken": csrf})
     assert sign_in().get("/staff/api/dashboard").get_json()["rows"][0]["state"] == "lapsed"
     fresh(db)
-    assert db.get(Invitation, invitation.id).state == visits.OPENED
-    assert [k.state for k in db.scalars(select(Knock).where(Knock.invitation_id == invitation.id))] == [waiting.LAPSED]
+    assert db.get(Invitation, invitation.id).state == invitations.OPENED
+    assert [k.state for k in db.scalars(select(Knock).where(Knock.invitation_id == invitation.id))] == [knocks.LAPSED]
 
 
-def test_knocking_too_early_is_refused(app, invitations, clinic, db):
-    invitation, token = invitations.create(starts_in=timedelta(hours=2))
+def test_knocking_too_early_is_refused(app, invitation_factory, clinic, db):
+    invitation, token = invitation_factory.create(starts_in=timedelta(hours=2))
     patient = app.test_client()
     patient.get(f"/i/{token}")
     html = patient.get("/visit/wait").get_data(as_text=True)
     csrf = re.search(r'name="csrf-token" content="([^"]+)"', html).group(1)
     assert 'data-too-early="1"' in html
-    response = patient.post("/api/visit/knock", json={"consent_version": waiting.CONSENT_VERSION}, headers={"X-CSRFToken": csrf})
+    response = patient.post("/api/visit/knock", json={"consent_version": knocks.CONSENT_VERSION}, headers={"X-CSRFToken": csrf})
     assert response.status_code == 409
 
 
@@ -379,7 +327,7 @@ def test_staff_cookie_attributes_and_logout(sign_in, db):
 
 def test_audit_rows_have_utc_times_and_no_secrets(sign_in, db):
     staff = sign_in()
-    token = _token(_create(staff))
+    token = link_token(create_invitation(staff))
     fresh(db)
     events = db.scalars(select(AuditEvent)).all()
     assert events
@@ -389,11 +337,11 @@ def test_audit_rows_have_utc_times_and_no_secrets(sign_in, db):
 
 
 @pytest.mark.parametrize("lang", ["nb", "en", "ar", "pl", "so", "ur"])
-def test_every_workspace_page_in_every_language(sign_in, app, invitations, clinic, db, lang):
+def test_every_workspace_page_in_every_language(sign_in, app, invitation_factory, clinic, db, lang):
     from tests.pages import assert_page_ok
 
     staff = sign_in()
-    token = _token(_create(staff, language=lang))
+    token = link_token(create_invitation(staff, language=lang))
     invitation = db.scalar(select(Invitation).where(Invitation.token_hash == links.hash_token(token)))
     for path in ("/staff/", "/staff/invitations/new", f"/staff/invitations/{invitation.id}",
                  f"/staff/invitations/{invitation.id}/edit", "/staff/team", "/staff/rooms", "/staff/passkeys",

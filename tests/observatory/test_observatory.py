@@ -100,11 +100,11 @@ def _session_cookie(url: str) -> str:
     pytest.fail("the link did not redirect")
 
 
-def test_patients_visit_page_after_the_link(server, invitations):
+def test_patients_visit_page_after_the_link(server, invitation_factory):
     # The scan opens the SMS link: /i/<token> sets the patient's session cookie (which the cookies test
     # judges) and redirects to /visit. The scanner's cookie jar (tough-cookie) never sends a Secure
     # cookie over plain http, so the scan carries one the same link gave a moment before.
-    _invitation, token = invitations.create(starts_in=timedelta(minutes=20))
+    _invitation, token = invitation_factory.create(starts_in=timedelta(minutes=20))
     cookie = _session_cookie(f"{server}/i/{token}")
     result = scan(f"{server}/i/{token}", cookie=cookie)
     assert_passes(result, final_path="/visit", cookies=True)

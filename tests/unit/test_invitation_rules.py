@@ -4,7 +4,7 @@ from datetime import date, datetime, time, timedelta, timezone
 
 import pytest
 
-from patientapp import visits, waiting
+from patientapp import invitations, knocks
 from patientapp.models import Clinic, Invitation, Knock, Staff
 
 UTC = timezone.utc
@@ -13,19 +13,19 @@ LAPSE = timedelta(minutes=15)
 ACTIONS = ("reschedule", "replace-link", "cancel", "knock", "admit", "complete", "withdraw")
 # What each action does from each state; absent: refused, with nothing changed.
 EXPECTED = {
-    ("reschedule", visits.SCHEDULED): visits.SCHEDULED, ("reschedule", visits.OPENED): visits.OPENED,
-    ("reschedule", visits.KNOCKING): visits.KNOCKING, ("reschedule", visits.ADMITTED): visits.ADMITTED,
-    ("replace-link", visits.SCHEDULED): visits.SCHEDULED, ("replace-link", visits.OPENED): visits.OPENED,
-    ("replace-link", visits.KNOCKING): visits.OPENED, ("replace-link", visits.ADMITTED): visits.OPENED,
-    ("cancel", visits.SCHEDULED): visits.CANCELLED, ("cancel", visits.OPENED): visits.CANCELLED,
-    ("cancel", visits.KNOCKING): visits.CANCELLED, ("cancel", visits.ADMITTED): visits.CANCELLED,
-    ("knock", visits.SCHEDULED): visits.KNOCKING, ("knock", visits.OPENED): visits.KNOCKING,
-    ("knock", visits.KNOCKING): visits.KNOCKING, ("knock", visits.ADMITTED): visits.ADMITTED,
-    ("admit", visits.KNOCKING): visits.ADMITTED,
-    ("complete", visits.ADMITTED): visits.COMPLETED,
-    ("withdraw", visits.SCHEDULED): visits.WITHDRAWN, ("withdraw", visits.OPENED): visits.WITHDRAWN,
-    ("withdraw", visits.KNOCKING): visits.WITHDRAWN, ("withdraw", visits.ADMITTED): visits.WITHDRAWN,
-    ("withdraw", visits.COMPLETED): None, ("withdraw", visits.WITHDRAWN): visits.WITHDRAWN,
+    ("reschedule", invitations.SCHEDULED): invitations.SCHEDULED, ("reschedule", invitations.OPENED): invitations.OPENED,
+    ("reschedule", invitations.KNOCKING): invitations.KNOCKING, ("reschedule", invitations.ADMITTED): invitations.ADMITTED,
+    ("replace-link", invitations.SCHEDULED): invitations.SCHEDULED, ("replace-link", invitations.OPENED): invitations.OPENED,
+    ("replace-link", invitations.KNOCKING): invitations.OPENED, ("replace-link", invitations.ADMITTED): invitations.OPENED,
+    ("cancel", invitations.SCHEDULED): invitations.CANCELLED, ("cancel", invitations.OPENED): invitations.CANCELLED,
+    ("cancel", invitations.KNOCKING): invitations.CANCELLED, ("cancel", invitations.ADMITTED): invitations.CANCELLED,
+    ("knock", invitations.SCHEDULED): invitations.KNOCKING, ("knock", invitations.OPENED): invitations.KNOCKING,
+    ("knock", invitations.KNOCKING): invitations.KNOCKING, ("knock", invitations.ADMITTED): invitations.ADMITTED,
+    ("admit", invitations.KNOCKING): invitations.ADMITTED,
+    ("complete", invitations.ADMITTED): invitations.COMPLETED,
+    ("withdraw", invitations.SCHEDULED): invitations.WITHDRAWN, ("withdraw", invitations.OPENED): invitations.WITHDRAWN,
+    ("withdraw", invitations.KNOCKING): invitations.WITHDRAWN, ("withdraw", invitations.ADMITTED): invitations.WITHDRAWN,
+    ("withdraw", invitations.COMPLETED): None, ("withdraw", invitations.WITHDRAWN): invitations.WITHDRAWN,
 }
 
 
@@ -42,13 +42,13 @@ def scene(db):
 def _in_state(db, clinic, state: str) -> Invitation:
     """An invitation in `state`, with the knock that state implies."""
     start = NOW + timedelta(minutes=10)
-    invitation, _ = visits.create_invitation(db, clinic, start, start + timedelta(minutes=30), "nb")
+    invitation, _ = invitations.create_invitation(db, clinic, start, start + timedelta(minutes=30), "nb")
     invitation.state = state
-    knock_state = {visits.KNOCKING: waiting.WAITING, visits.ADMITTED: waiting.ADMITTED}.get(state)
+    knock_state = {invitations.KNOCKING: knocks.WAITING, invitations.ADMITTED: knocks.ADMITTED}.get(state)
     if knock_state:
-        db.add(Knock(invitation=invitation, state=knock_state, consent_version=waiting.CONSENT_VERSION,
+        db.add(Knock(invitation=invitation, state=knock_state, consent_version=knocks.CONSENT_VERSION,
                      created_at=NOW, last_seen_at=NOW, lapses_at=NOW + LAPSE, admitted_at=NOW,
-                     handoff_expires_at=NOW + waiting.HANDOFF_TTL))
+                     handoff_expires_at=NOW + knocks.HANDOFF_TTL))
     db.flush()
     return invitation
 
@@ -56,26 +56,26 @@ def _in_state(db, clinic, state: str) -> Invitation:
 def _do(db, staff, invitation: Invitation, action: str) -> None:
     start = NOW + timedelta(days=1)
     if action == "reschedule":
-        visits.reschedule(invitation, start, start + timedelta(minutes=30), "ar", "AB", None, NOW)
+        invitations.reschedule(invitation, start, start + timedelta(minutes=30), "ar", "AB", None, NOW)
     elif action == "replace-link":
-        visits.replace_link(db, invitation, NOW)
+        invitations.replace_link(db, invitation, NOW)
     elif action == "cancel":
-        visits.cancel(db, invitation, NOW)
+        invitations.cancel(db, invitation, NOW)
     elif action == "knock":
-        waiting.knock(db, invitation, waiting.CONSENT_VERSION, NOW, LAPSE)
+        knocks.knock(db, invitation, knocks.CONSENT_VERSION, NOW, LAPSE)
     elif action in ("admit", "complete"):
-        knock = waiting.latest_knock(db, invitation)
+        knock = knocks.latest_knock(db, invitation)
         if knock is None:
-            raise waiting.Refused("no knock")  # staff act on a knock: without one there is no button
+            raise knocks.Refused("no knock")  # staff act on a knock: without one there is no button
         if action == "admit":
-            waiting.admit(db, knock, staff, NOW)
+            knocks.admit(db, knock, staff, NOW)
         else:
-            waiting.end(knock, NOW)
+            knocks.end(knock, NOW)
     elif action == "withdraw":
-        waiting.withdraw(db, invitation, NOW)
+        knocks.withdraw(db, invitation, NOW)
 
 
-@pytest.mark.parametrize("state", visits.STATES)
+@pytest.mark.parametrize("state", invitations.STATES)
 @pytest.mark.parametrize("action", ACTIONS)
 def test_every_state_and_action(scene, state, action):
     """The review found a completed or withdrawn invitation could be cancelled: no pair may slip past."""
@@ -83,7 +83,7 @@ def test_every_state_and_action(scene, state, action):
     invitation = _in_state(db, clinic, state)
     expected = EXPECTED.get((action, state))
     before = (invitation.state, invitation.token_hash, invitation.starts_at, invitation.link_generation)
-    refusals = (visits.InvalidTransition, waiting.Refused)
+    refusals = (invitations.InvalidTransition, knocks.Refused)
     if expected is None:
         with pytest.raises(refusals):
             _do(db, staff, invitation, action)
@@ -95,23 +95,23 @@ def test_every_state_and_action(scene, state, action):
 
 def test_staff_actions_offered_match_the_rules(scene):
     db, clinic, _ = scene
-    for state in visits.STATES:
+    for state in invitations.STATES:
         invitation = _in_state(db, clinic, state)
-        for action in visits.STAFF_ACTIONS:
-            assert visits.allowed(invitation, action) == ((action, state) in EXPECTED), (action, state)
+        for action in invitations.STAFF_ACTIONS:
+            assert invitations.allowed(invitation, action) == ((action, state) in EXPECTED), (action, state)
 
 
 def test_cancel_and_replace_end_the_active_knock(scene):
     db, clinic, staff = scene
-    admitted = _in_state(db, clinic, visits.ADMITTED)
-    visits.cancel(db, admitted, NOW)
-    assert waiting.latest_knock(db, admitted).state == waiting.ENDED  # the room is free again
-    knocking = _in_state(db, clinic, visits.KNOCKING)
+    admitted = _in_state(db, clinic, invitations.ADMITTED)
+    invitations.cancel(db, admitted, NOW)
+    assert knocks.latest_knock(db, admitted).state == knocks.ENDED  # the room is free again
+    knocking = _in_state(db, clinic, invitations.KNOCKING)
     old_hash = knocking.token_hash
-    token = visits.replace_link(db, knocking, NOW)
-    assert waiting.latest_knock(db, knocking).state == waiting.DENIED
+    token = invitations.replace_link(db, knocking, NOW)
+    assert knocks.latest_knock(db, knocking).state == knocks.DENIED
     assert knocking.link_generation == 2 and knocking.token_hash != old_hash
-    assert visits.find_by_token(db, token) is knocking
+    assert invitations.find_by_token(db, token) is knocking
 
 
 @pytest.mark.parametrize("day, reason", [
@@ -119,36 +119,36 @@ def test_cancel_and_replace_end_the_active_knock(scene):
     (date(9000, 1, 1), "too-far"), (date(2027, 11, 24), "too-far"),
 ])
 def test_days_outside_today_and_the_horizon_are_refused(day, reason):
-    with pytest.raises(visits.OutOfRange) as refused:
-        visits.check_day(day, "Europe/Oslo", NOW)
+    with pytest.raises(invitations.OutOfRange) as refused:
+        invitations.check_day(day, "Europe/Oslo", NOW)
     assert refused.value.reason == reason
 
 
 def test_days_inside_the_horizon_are_taken():
-    visits.check_day(date(2026, 11, 23), "Europe/Oslo", NOW)
-    visits.check_day(date(2027, 11, 23), "Europe/Oslo", NOW)
-    visits.check_day(date(2026, 12, 23), "Europe/Oslo", NOW, timedelta(days=30))
-    with pytest.raises(visits.OutOfRange):
-        visits.check_day(date(2026, 12, 24), "Europe/Oslo", NOW, timedelta(days=30))
+    invitations.check_day(date(2026, 11, 23), "Europe/Oslo", NOW)
+    invitations.check_day(date(2027, 11, 23), "Europe/Oslo", NOW)
+    invitations.check_day(date(2026, 12, 23), "Europe/Oslo", NOW, timedelta(days=30))
+    with pytest.raises(invitations.OutOfRange):
+        invitations.check_day(date(2026, 12, 24), "Europe/Oslo", NOW, timedelta(days=30))
 
 
 def test_an_appointment_that_has_ended_is_refused():
     start = NOW - timedelta(hours=1)
-    with pytest.raises(visits.OutOfRange) as refused:
-        visits.check_schedule(start, start + timedelta(minutes=30), "Europe/Oslo", NOW)
+    with pytest.raises(invitations.OutOfRange) as refused:
+        invitations.check_schedule(start, start + timedelta(minutes=30), "Europe/Oslo", NOW)
     assert refused.value.reason == "ended"
 
 
 def test_a_time_the_clocks_skip_is_refused_with_its_span():
-    with pytest.raises(visits.AmbiguousLocalTime) as refused:
-        visits.local_to_utc(date(2027, 3, 28), time(2, 30), "Europe/Oslo")
+    with pytest.raises(invitations.AmbiguousLocalTime) as refused:
+        invitations.local_to_utc(date(2027, 3, 28), time(2, 30), "Europe/Oslo")
     assert refused.value.kind == "gap"
     assert (refused.value.start, refused.value.end) == (datetime(2027, 3, 28, 2, 0), datetime(2027, 3, 28, 3, 0))
 
 
 def test_a_time_the_clocks_show_twice_is_refused_with_its_span():
-    with pytest.raises(visits.AmbiguousLocalTime) as refused:
-        visits.local_to_utc(date(2027, 10, 31), time(2, 30), "Europe/Oslo")
+    with pytest.raises(invitations.AmbiguousLocalTime) as refused:
+        invitations.local_to_utc(date(2027, 10, 31), time(2, 30), "Europe/Oslo")
     assert refused.value.kind == "repeated"
     assert (refused.value.start, refused.value.end) == (datetime(2027, 10, 31, 2, 0), datetime(2027, 10, 31, 3, 0))
 
@@ -161,7 +161,7 @@ def test_a_time_the_clocks_show_twice_is_refused_with_its_span():
     (date(2026, 12, 3), time(14, 30), datetime(2026, 12, 3, 13, 30, tzinfo=UTC)),
 ])
 def test_times_around_the_clock_changes_are_exact(day, at, utc):
-    assert visits.local_to_utc(day, at, "Europe/Oslo") == utc
+    assert invitations.local_to_utc(day, at, "Europe/Oslo") == utc
 
 
 @pytest.mark.parametrize("label", [
@@ -170,21 +170,21 @@ def test_times_around_the_clock_changes_are_exact(day, at, utc):
 ])
 def test_national_id_numbers_are_found_however_they_are_written(label):
     """The review: "010190-12345", "01.01.90 12345" and "0101901234 5" passed the guard (R52)."""
-    assert visits.looks_like_national_id(label)
+    assert invitations.looks_like_national_id(label)
 
 
 @pytest.mark.parametrize("label", ["AB 12", "KN", "Rom 3 kl 14:30", "ref 2026-12-03", "1234567890", "A1B2C3D4E5F6",
                                    "12345 678901a"[:5], "tlf 22 33 44 55"])
 def test_short_references_are_not_mistaken_for_national_id_numbers(label):
-    assert not visits.looks_like_national_id(label)
+    assert not invitations.looks_like_national_id(label)
 
 
 def test_a_national_id_number_never_reaches_the_database(scene):
     db, clinic, _ = scene
     start = NOW + timedelta(hours=1)
-    with pytest.raises(visits.InvalidInvitation):
-        visits.create_invitation(db, clinic, start, start + timedelta(minutes=30), "nb", label="010190 12345")
-    invitation = _in_state(db, clinic, visits.SCHEDULED)
-    with pytest.raises(visits.InvalidInvitation):
-        visits.reschedule(invitation, start, start + timedelta(minutes=30), "nb", "01.01.90-12345", None, NOW)
+    with pytest.raises(invitations.InvalidInvitation):
+        invitations.create_invitation(db, clinic, start, start + timedelta(minutes=30), "nb", label="010190 12345")
+    invitation = _in_state(db, clinic, invitations.SCHEDULED)
+    with pytest.raises(invitations.InvalidInvitation):
+        invitations.reschedule(invitation, start, start + timedelta(minutes=30), "nb", "01.01.90-12345", None, NOW)
     assert invitation.label is None

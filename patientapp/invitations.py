@@ -256,20 +256,20 @@ def reschedule(invitation: Invitation, starts_at: datetime, ends_at: datetime, l
 
 def cancel(session: Session, invitation: Invitation, now: datetime) -> None:
     """The clinic cancels: the link stops working at once (R3); a knock waiting or let in ends."""
-    from . import waiting  # the knocks' module builds on this one
+    from . import knocks  # the knocks' module builds on this one
 
     _require(invitation, "cancel")
-    waiting.close_active(session, invitation, now)
+    knocks.close_active(session, invitation, now)
     transition(invitation, CANCELLED, now)
 
 
 def replace_link(session: Session, invitation: Invitation, now: datetime) -> str:
     """A new link token for a link sent to the wrong number: the old token, every patient session and
     every signed QR or calendar link made before stop working (R3, R22); returns the new token."""
-    from . import waiting
+    from . import knocks
 
     _require(invitation, "replace-link")
-    waiting.close_active(session, invitation, now)
+    knocks.close_active(session, invitation, now)
     if invitation.state in (KNOCKING, ADMITTED):
         transition(invitation, OPENED, now)
     token = links.new_token()

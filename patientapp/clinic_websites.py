@@ -13,29 +13,23 @@ import unicodedata
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from markdown_it import MarkdownIt
 from markupsafe import Markup
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from .config import LOCAL_HOSTS
 from .models import Clinic, EmbedOrigin, EmbedSection, utcnow
-from .sanitise import clean_html
+from .sanitise import clean_html, markdown_html
 
 MAX_ORIGINS = 10
 MAX_ORIGIN_LENGTH = 200
 MAX_SECTION_CHARS = 4000
-# What an embedded page can show: the guide index, one guide, or the equipment check.
-PAGES = ("guides", "check")
-# Hosts that exist only on this machine: http is allowed for them with ALLOW_LOCAL_EMBED_ORIGINS
-# (development and the tests' harness pages), never in production.
-LOCAL_HOSTS = {"localhost", "127.0.0.1"}
 _LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
 # Printable ASCII plus any non-ASCII letter (for IDN); no spaces, controls or backslashes.
 _CHARS = re.compile(r"[!-\[\]-~\u00a0-\U0010ffff]+")
 _DEFAULT_PORTS = {"https": 443, "http": 80}
 
 # The same Markdown settings as the guides: no raw HTML, no autolinking.
-_MARKDOWN = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}).enable("table")
 
 
 class OriginError(ValueError):
@@ -178,7 +172,7 @@ class SectionError(ValueError):
 
 def render_section(markdown: str) -> Markup:
     """Markdown to sanitised HTML, as the guides are (R47)."""
-    return clean_html(_MARKDOWN.render(markdown))
+    return markdown_html(markdown)
 
 
 def save_section(db: Session, clinic_id: int, language: str, markdown: str, staff_id: int | None) -> EmbedSection | None:
@@ -214,7 +208,3 @@ def section_for(db: Session, clinic_id: int, language: str, fallback: str = "nb"
     if row is None:
         return None
     return Section(row.language, row.markdown, clean_html(row.html))
-
-
-def count_sections(db: Session, clinic_id: int) -> int:
-    return db.scalar(select(func.count()).select_from(EmbedSection).where(EmbedSection.clinic_id == clinic_id)) or 0

@@ -1,7 +1,7 @@
 """Origins a clinic may register for embedding (R36): strict, canonical, hostile input refused."""
 import pytest
 
-from patientapp.embedding import OriginError, display_origin, frame_ancestors, normalise_origin, render_section
+from patientapp.clinic_websites import OriginError, display_origin, frame_ancestors, normalise_origin, render_section
 
 
 @pytest.mark.parametrize("raw, expected", [

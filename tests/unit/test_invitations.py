@@ -6,7 +6,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
 
-from patientapp import visits
+from patientapp import invitations
 from patientapp.models import Base, Clinic, Invitation
 
 UTC = timezone.utc
@@ -21,7 +21,7 @@ def _clinic(db):
 
 def test_only_the_token_hash_is_stored(db):
     clinic = _clinic(db)
-    tokens = [visits.create_invitation(db, clinic, NOW, NOW + timedelta(minutes=30), "nb")[1] for _ in range(20)]
+    tokens = [invitations.create_invitation(db, clinic, NOW, NOW + timedelta(minutes=30), "nb")[1] for _ in range(20)]
     db.commit()
     dump = ""
     for table in Base.metadata.sorted_tables:
@@ -29,7 +29,7 @@ def test_only_the_token_hash_is_stored(db):
             dump += " ".join(str(v) for v in row) + "\n"
     for token in tokens:
         assert token not in dump
-        assert visits.find_by_token(db, token) is not None
+        assert invitations.find_by_token(db, token) is not None
 
 
 def test_schema_has_no_personal_columns(db, session_app):
@@ -50,7 +50,7 @@ def test_migrations_match_the_models(session_app):
 def test_times_come_back_in_utc(db):
     clinic = _clinic(db)
     oslo_start = datetime(2026, 3, 29, 3, 30, tzinfo=timezone(timedelta(hours=2)))
-    invitation, _ = visits.create_invitation(db, clinic, oslo_start, oslo_start + timedelta(minutes=30), "ar")
+    invitation, _ = invitations.create_invitation(db, clinic, oslo_start, oslo_start + timedelta(minutes=30), "ar")
     db.commit()
     db.expire_all()
     stored = db.get(Invitation, invitation.id)
@@ -67,40 +67,40 @@ def test_invalid_invitations_are_refused_and_nothing_is_stored(db, kwargs):
     clinic = _clinic(db)
     db.commit()
     args = dict(starts_at=NOW, ends_at=NOW + timedelta(minutes=30), language="nb") | kwargs
-    with pytest.raises(visits.InvalidInvitation):
-        visits.create_invitation(db, clinic, **args)
+    with pytest.raises(invitations.InvalidInvitation):
+        invitations.create_invitation(db, clinic, **args)
     db.rollback()
     assert db.execute(text("SELECT COUNT(*) FROM invitations")).scalar() == 0
 
 
 def test_window_opens_at_creation_and_closes_after_grace(db):
     clinic = _clinic(db)
-    invitation, _ = visits.create_invitation(db, clinic, NOW, NOW + timedelta(minutes=30), "nb")
-    window = visits.Window(grace=timedelta(hours=2))
+    invitation, _ = invitations.create_invitation(db, clinic, NOW, NOW + timedelta(minutes=30), "nb")
+    window = invitations.Window(grace=timedelta(hours=2))
     assert window.is_open(invitation, NOW - timedelta(days=5))
     assert window.is_open(invitation, NOW + timedelta(minutes=150))
     assert not window.is_open(invitation, NOW + timedelta(minutes=151))
-    for dead in (visits.CANCELLED, visits.EXPIRED):
+    for dead in (invitations.CANCELLED, invitations.EXPIRED):
         invitation.state = dead
         assert not window.is_open(invitation, NOW)
 
 
 def test_state_machine():
-    invitation = Invitation(state=visits.SCHEDULED)
-    visits.open_invitation(invitation, NOW)
-    assert invitation.state == visits.OPENED and invitation.opened_at == NOW
-    visits.open_invitation(invitation, NOW + timedelta(minutes=1))
+    invitation = Invitation(state=invitations.SCHEDULED)
+    invitations.open_invitation(invitation, NOW)
+    assert invitation.state == invitations.OPENED and invitation.opened_at == NOW
+    invitations.open_invitation(invitation, NOW + timedelta(minutes=1))
     assert invitation.opened_at == NOW
-    visits.transition(invitation, visits.KNOCKING, NOW)
-    visits.transition(invitation, visits.OPENED, NOW)  # a lapsed knock
-    visits.transition(invitation, visits.WITHDRAWN, NOW)
-    with pytest.raises(visits.InvalidTransition):
-        visits.transition(invitation, visits.KNOCKING, NOW)
-    for state, allowed in visits.TRANSITIONS.items():
-        assert allowed <= set(visits.STATES)
-    assert visits.TRANSITIONS[visits.CANCELLED] == frozenset()
+    invitations.transition(invitation, invitations.KNOCKING, NOW)
+    invitations.transition(invitation, invitations.OPENED, NOW)  # a lapsed knock
+    invitations.transition(invitation, invitations.WITHDRAWN, NOW)
+    with pytest.raises(invitations.InvalidTransition):
+        invitations.transition(invitation, invitations.KNOCKING, NOW)
+    for state, allowed in invitations.TRANSITIONS.items():
+        assert allowed <= set(invitations.STATES)
+    assert invitations.TRANSITIONS[invitations.CANCELLED] == frozenset()
 
 
 @pytest.mark.parametrize("hostile", ["", "' OR 1=1 --", "\x00", "a" * 5000, "../../", "😀" * 43])
 def test_lookup_with_hostile_tokens_finds_nothing(db, hostile):
-    assert visits.find_by_token(db, hostile) is None
+    assert invitations.find_by_token(db, hostile) is None

@@ -6,7 +6,7 @@ from urllib.parse import urlsplit
 
 from flask import current_app, g, jsonify, redirect, render_template, request, url_for
 
-from .. import appointment, audit, i18n, rooms, timefmt, visit_session, visits, waiting, waiting_watch, workload
+from .. import appointment, audit, i18n, rooms, timefmt, patient_session, invitations, knocks, status_hold, concurrency
 from ..db import begin_write, close_session, get_session
 from ..models import Invitation, utcnow
 from . import bp
@@ -38,32 +38,32 @@ def room_url_for(invitation: Invitation) -> str | None:
 @bp.get("/visit/wait")
 def wait():
     """Information and consent, then the knock and the wait (R14)."""
-    invitation = visit_session.current_invitation()
+    invitation = patient_session.current_invitation()
     if invitation is None:
-        return visit_session.invalid_link()
-    if invitation.state == visits.WITHDRAWN:
+        return patient_session.invalid_link()
+    if invitation.state == invitations.WITHDRAWN:
         return redirect(url_for("patient.withdrawn"))
     page = appointment.landing(invitation, i18n.current().format_locale, utcnow())
-    opens_at = timefmt.describe(waiting.knock_opens_at(invitation), invitation.ends_at,
+    opens_at = timefmt.describe(knocks.knock_opens_at(invitation), invitation.ends_at,
                                         invitation.clinic.time_zone, i18n.current().format_locale, utcnow())
     # The page may look up the video service before handing over, to tell the patient if it is down (R59).
     g.csp_connect_extra = _origin(room_url_for(invitation))
     return render_template("patient/wait.html", page=page, opens_at=opens_at.start,
-                           can_knock=utcnow() >= waiting.knock_opens_at(invitation),
-                           consent_version=waiting.CONSENT_VERSION,
+                           can_knock=utcnow() >= knocks.knock_opens_at(invitation),
+                           consent_version=knocks.CONSENT_VERSION,
                            lapse_minutes=max(1, current_app.config["KNOCK_LAPSE_SECONDS"] // 60))
 
 
 @bp.post("/api/visit/knock")
 def knock():
-    invitation = visit_session.current_invitation(write=True)
+    invitation = patient_session.current_invitation(write=True)
     if invitation is None:
         return jsonify(error="gone"), 410
     payload = request.get_json(silent=True)
     consent = payload.get("consent_version") if isinstance(payload, dict) else None
     try:
-        current = waiting.knock(get_session(), invitation, consent, utcnow(), _lapse())
-    except waiting.Refused as refused:
+        current = knocks.knock(get_session(), invitation, consent, utcnow(), _lapse())
+    except knocks.Refused as refused:
         get_session().rollback()
         return jsonify(error=refused.reason), refused.status
     get_session().commit()
@@ -75,16 +75,16 @@ def visit_status():
     """Where the patient stands; also the heartbeat staff see as "last seen" (R60).
 
     With `?seen=<version>` from a waiting patient, the answer is held until something changes or
-    STATUS_HOLD_SECONDS pass (waiting_watch.py): an admission reaches the page within a fraction of
+    STATUS_HOLD_SECONDS pass (status_hold.py): an admission reaches the page within a fraction of
     a second, and a quiet waiting room costs a sleeping thread per patient instead of a poll every
     few seconds. `wait: true` in the answer invites the page to ask again at once.
     """
-    invitation = visit_session.current_invitation()
+    invitation = patient_session.current_invitation()
     if invitation is None:
         return jsonify(state="gone"), 410
     seen = request.args.get("seen", "")
     current, signature = _read_and_refresh(invitation)
-    if current is None or current.state != waiting.WAITING or seen != waiting_watch.version_of(signature):
+    if current is None or current.state != knocks.WAITING or seen != status_hold.version_of(signature):
         return _answer(invitation, current, signature, held=False)
     hold = _hold_seconds(current)
     watch = current_app.extensions["patientapp.watch"]
@@ -93,14 +93,14 @@ def visit_status():
     invitation_id, knock_id = invitation.id, current.id
     # Give the connection back while we sleep: the pool is shared by every thread of this process.
     close_session()
-    with workload.step_aside() as aside:  # asleep, this request needs no working place
+    with concurrency.step_aside() as aside:  # asleep, this request needs no working place
         changed = watch.wait(invitation_id, knock_id, signature, hold)
         aside.urgent = bool(changed)
-    if changed is False and not waiting.lapse_due(current, utcnow()):
+    if changed is False and not knocks.lapse_due(current, utcnow()):
         # The hold ran out and the watcher saw nothing move: what we read still stands. Answering
         # from it spares the database the most frequent request of a quiet waiting room.
         return _answer(invitation, current, signature, held=True)
-    invitation = visit_session.current_invitation()
+    invitation = patient_session.current_invitation()
     if invitation is None:
         return jsonify(state="gone"), 410
     current, signature = _read_and_refresh(invitation)
@@ -111,17 +111,17 @@ def _read_and_refresh(invitation: Invitation):
     """The latest knock, lapsed if its time is up, with the signature the page's version comes from."""
     now = utcnow()
     db = get_session()
-    current = waiting.latest_knock(db, invitation)
-    signature = waiting_watch.signature_of(invitation, current)
-    if current is not None and (waiting.lapse_due(current, now) or waiting.heartbeat_due(current, now)):
+    current = knocks.latest_knock(db, invitation)
+    signature = status_hold.signature_of(invitation, current)
+    if current is not None and (knocks.lapse_due(current, now) or knocks.heartbeat_due(current, now)):
         # Most polls only read; a lapse or a stale "last seen" makes this one write.
         begin_write(db)
-        invitation = visit_session.current_invitation(write=True)
-        current = waiting.refresh(waiting.latest_knock(db, invitation), now)
-        if current is not None and current.state in waiting.ACTIVE:
+        invitation = patient_session.current_invitation(write=True)
+        current = knocks.refresh(knocks.latest_knock(db, invitation), now)
+        if current is not None and current.state in knocks.ACTIVE:
             current.last_seen_at = now
         db.commit()
-        signature = waiting_watch.signature_of(invitation, current)
+        signature = status_hold.signature_of(invitation, current)
     return current, signature
 
 
@@ -136,9 +136,9 @@ def _hold_seconds(current) -> float:
 
 def _answer(invitation: Invitation, current, signature, held: bool):
     answer = status(invitation, current)
-    answer["version"] = waiting_watch.version_of(signature)
+    answer["version"] = status_hold.version_of(signature)
     # Ask again at once only where a hold makes sense: while waiting, when holding is on.
-    answer["wait"] = (answer["state"] == waiting.WAITING and current_app.config["STATUS_HOLD_SECONDS"] > 0)
+    answer["wait"] = (answer["state"] == knocks.WAITING and current_app.config["STATUS_HOLD_SECONDS"] > 0)
     answer["held"] = held
     return jsonify(answer)
 
@@ -147,14 +147,14 @@ def status(invitation: Invitation, knock_) -> dict:
     """The status answer. No room address, number or PIN before admission (R10)."""
     now = utcnow()
     answer = {"state": "none", "invitation": invitation.state}
-    if invitation.state == visits.WITHDRAWN:
+    if invitation.state == invitations.WITHDRAWN:
         answer["state"] = "withdrawn"
         return answer
     if knock_ is None:
         return answer
-    state = waiting.patient_state(knock_, now)
+    state = knocks.patient_state(knock_, now)
     answer.update(state=state, knock=knock_.id, waited=int((now - knock_.created_at).total_seconds()))
-    if state == waiting.WAITING:
+    if state == knocks.WAITING:
         answer.update(lapses_in=max(0, int((knock_.lapses_at - now).total_seconds())), message=knock_.message)
     elif state == "admitted":
         # The room's address only while the hand-off can be used (R10, R12).
@@ -168,7 +168,7 @@ def status(invitation: Invitation, knock_) -> dict:
         # hand-off lasts; a new knock always.
         answer["admitted_at"] = timefmt.clock(knock_.admitted_at, invitation.clinic.time_zone,
                                               i18n.current().format_locale)
-        if waiting.may_go(knock_, now, visit_session.device()) and room_url_for(invitation):
+        if knocks.may_go(knock_, now, patient_session.device()) and room_url_for(invitation):
             answer["rejoin_url"] = url_for("patient.handoff")
     return answer
 
@@ -176,12 +176,12 @@ def status(invitation: Invitation, knock_) -> dict:
 @bp.get("/visit/go")
 def handoff():
     """To the video room within ten minutes of admission: once, or again from the same browser (R12)."""
-    invitation = visit_session.current_invitation(write=True)
+    invitation = patient_session.current_invitation(write=True)
     if invitation is None:
-        return visit_session.invalid_link()
-    current = waiting.latest_knock(get_session(), invitation)
+        return patient_session.invalid_link()
+    current = knocks.latest_knock(get_session(), invitation)
     url = room_url_for(invitation)
-    if url is None or not waiting.take_handoff(current, utcnow(), visit_session.device()):
+    if url is None or not knocks.take_handoff(current, utcnow(), patient_session.device()):
         get_session().rollback()
         return redirect(url_for("patient.wait"), code=303)
     get_session().commit()
@@ -191,11 +191,11 @@ def handoff():
 @bp.post("/api/visit/handoff-failed")
 def handoff_failed():
     """The page could not reach the video service: staff are told to call (R59)."""
-    invitation = visit_session.current_invitation(write=True)
+    invitation = patient_session.current_invitation(write=True)
     if invitation is None:
         return jsonify(error="gone"), 410
-    current = waiting.latest_knock(get_session(), invitation)
-    if current is not None and current.state == waiting.ADMITTED and current.handoff_failed_at is None:
+    current = knocks.latest_knock(get_session(), invitation)
+    if current is not None and current.state == knocks.ADMITTED and current.handoff_failed_at is None:
         current.handoff_failed_at = utcnow()
         audit.record(get_session(), "handoff-failed", "failure", clinic_id=invitation.clinic_id,
                      invitation_id=invitation.id)
@@ -205,9 +205,9 @@ def handoff_failed():
 
 @bp.get("/visit/withdraw")
 def withdraw_confirm():
-    invitation = visit_session.current_invitation()
+    invitation = patient_session.current_invitation()
     if invitation is None:
-        return visit_session.invalid_link()
+        return patient_session.invalid_link()
     page = appointment.landing(invitation, i18n.current().format_locale, utcnow())
     return render_template("patient/withdraw.html", page=page)
 
@@ -215,14 +215,14 @@ def withdraw_confirm():
 @bp.post("/visit/withdraw")
 def withdraw():
     """Withdraw consent: one confirmation, no reason asked, no consequence for treatment."""
-    invitation = visit_session.current_invitation(write=True)
+    invitation = patient_session.current_invitation(write=True)
     if invitation is None:
-        return visit_session.invalid_link()
+        return patient_session.invalid_link()
     try:
-        waiting.withdraw(get_session(), invitation, utcnow())
-    except waiting.Refused:
+        knocks.withdraw(get_session(), invitation, utcnow())
+    except knocks.Refused:
         get_session().rollback()
-        return visit_session.invalid_link()
+        return patient_session.invalid_link()
     audit.record(get_session(), "patient-withdraw", clinic_id=invitation.clinic_id, invitation_id=invitation.id)
     get_session().commit()
     return redirect(url_for("patient.withdrawn"), code=303)
@@ -230,8 +230,8 @@ def withdraw():
 
 @bp.get("/visit/withdrawn")
 def withdrawn():
-    invitation = visit_session.current_invitation()
-    if invitation is None or invitation.state != visits.WITHDRAWN:
-        return visit_session.invalid_link()
+    invitation = patient_session.current_invitation()
+    if invitation is None or invitation.state != invitations.WITHDRAWN:
+        return patient_session.invalid_link()
     page = appointment.landing(invitation, i18n.current().format_locale, utcnow())
     return render_template("patient/withdrawn.html", page=page)

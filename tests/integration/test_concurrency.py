@@ -1,11 +1,10 @@
 """A few requests at work at once per process; the rest wait their turn or get a calm 503
-(patientapp/workload.py). A held status request gives its place back while it sleeps."""
-from tests.integration.test_waiting_hold import Held, _knock, _wait_until_held
-from tests.integration.test_workspace import clinic, sign_in  # noqa: F401
+(patientapp/concurrency.py). A held status request gives its place back while it sleeps."""
+from tests.integration.test_status_hold import Held, _knock, _wait_until_held
 
 
 def test_a_request_that_finds_no_place_gets_a_calm_503(app, client):
-    places = app.extensions["patientapp.workload"]
+    places = app.extensions["patientapp.concurrency"]
     app.config["ACTIVE_REQUEST_WAIT_SECONDS"] = 0.2
     taken = 0
     while places.acquire(blocking=False):
@@ -22,10 +21,10 @@ def test_a_request_that_finds_no_place_gets_a_calm_503(app, client):
     assert client.get("/guide").status_code == 200  # places given back
 
 
-def test_a_held_request_leaves_its_place_to_others(app, sign_in, invitations, clinic, db):  # noqa: F811
+def test_a_held_request_leaves_its_place_to_others(app, sign_in, invitation_factory, clinic, db):  # noqa: F811
     app.config.update(STATUS_HOLD_SECONDS=30, ACTIVE_REQUEST_WAIT_SECONDS=0.5)
-    places = app.extensions["patientapp.workload"]
-    invitation, patient, knock_id = _knock(app, invitations, clinic, db)
+    places = app.extensions["patientapp.concurrency"]
+    invitation, patient, knock_id = _knock(app, invitation_factory, clinic, db)
     version = patient.get("/api/visit/status").get_json()["version"]
     staff = sign_in()
     # Leave exactly one place free: the held request takes it, then gives it back while it sleeps.
@@ -45,13 +44,13 @@ def test_a_held_request_leaves_its_place_to_others(app, sign_in, invitations, cl
     assert answer.status_code == 200 and answer.get_json()["message"] == "late-5"
 
 
-def test_a_patient_woken_with_news_does_not_queue_but_a_timed_out_one_does(app, invitations, clinic, db):  # noqa: F811
+def test_a_patient_woken_with_news_does_not_queue_but_a_timed_out_one_does(app, invitation_factory, clinic, db):  # noqa: F811
     """Let in while every place is taken (patients arriving in a rush): the answer goes out at once.
     A hold that merely ran out waits for a place like any request, and gets a calm 503 if none comes."""
     app.config.update(STATUS_HOLD_SECONDS=30, ACTIVE_REQUEST_WAIT_SECONDS=0.3)
-    places = app.extensions["patientapp.workload"]
+    places = app.extensions["patientapp.concurrency"]
     watch = app.extensions["patientapp.watch"]
-    invitation, patient, knock_id = _knock(app, invitations, clinic, db)
+    invitation, patient, knock_id = _knock(app, invitation_factory, clinic, db)
     version = patient.get("/api/visit/status").get_json()["version"]
     held = Held(patient, version)
     _wait_until_held(app)

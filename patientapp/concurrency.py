@@ -16,7 +16,9 @@ from contextlib import contextmanager
 from flask import Flask, current_app, g, jsonify, request
 from werkzeug.exceptions import ServiceUnavailable
 
-_PLACE = "patientapp.workload"
+from . import paths
+
+_PLACE = "patientapp.concurrency"
 
 
 class Busy(ServiceUnavailable):
@@ -35,7 +37,7 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(Busy)
     def _busy(_error):
-        if request.path.startswith(("/api/", "/staff/api/")):
+        if request.path.startswith(paths.JSON_APIS):
             response = jsonify(error="busy")
         else:
             from .errors import render_error

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, lazyload
 
-from . import visits
+from . import invitations
 from .models import Clinic, Invitation, Knock, Staff
 
 # The version of the information and consent text the patient confirms before knocking (R14).
@@ -82,8 +82,8 @@ def refresh(knock: Knock | None, now: datetime) -> Knock | None:
     """Lapse a knock nobody answered in time; the invitation goes back to 'opened'."""
     if knock is not None and knock.state == WAITING and now >= knock.lapses_at:
         knock.state = LAPSED
-        if knock.invitation.state == visits.KNOCKING:
-            visits.transition(knock.invitation, visits.OPENED, now)
+        if knock.invitation.state == invitations.KNOCKING:
+            invitations.transition(knock.invitation, invitations.OPENED, now)
     return knock
 
 
@@ -91,7 +91,7 @@ def knock(db: Session, invitation: Invitation, consent_version: object, now: dat
     """Knock, or return the knock already waiting (the same visit is the same knock, R60)."""
     if consent_version != CONSENT_VERSION:
         raise Refused("consent", 400)
-    if invitation.state in (visits.WITHDRAWN, visits.CANCELLED, visits.EXPIRED, visits.COMPLETED):
+    if invitation.state in (invitations.WITHDRAWN, invitations.CANCELLED, invitations.EXPIRED, invitations.COMPLETED):
         raise Refused("state")
     if now < knock_opens_at(invitation):
         raise Refused("too-early")
@@ -107,10 +107,10 @@ def knock(db: Session, invitation: Invitation, consent_version: object, now: dat
     new = Knock(invitation=invitation, state=WAITING, consent_version=CONSENT_VERSION, created_at=now,
                 last_seen_at=now, lapses_at=now + lapse, rejoin=rejoin)
     db.add(new)
-    if invitation.state == visits.SCHEDULED:
-        visits.open_invitation(invitation, now)
-    if invitation.state in (visits.OPENED, visits.ADMITTED):
-        visits.transition(invitation, visits.KNOCKING, now)
+    if invitation.state == invitations.SCHEDULED:
+        invitations.open_invitation(invitation, now)
+    if invitation.state in (invitations.OPENED, invitations.ADMITTED):
+        invitations.transition(invitation, invitations.KNOCKING, now)
     return new
 
 
@@ -135,7 +135,7 @@ def admit(db: Session, knock_: Knock, staff: Staff, now: datetime, override: boo
     knock_.admitted_at = now
     knock_.admitted_by = staff.id
     knock_.handoff_expires_at = now + HANDOFF_TTL
-    visits.transition(knock_.invitation, visits.ADMITTED, now)
+    invitations.transition(knock_.invitation, invitations.ADMITTED, now)
 
 
 def deny(knock_: Knock, now: datetime) -> None:
@@ -143,7 +143,7 @@ def deny(knock_: Knock, now: datetime) -> None:
     if knock_.state != WAITING:
         raise Refused("not-waiting")
     knock_.state = DENIED
-    visits.transition(knock_.invitation, visits.OPENED, now)
+    invitations.transition(knock_.invitation, invitations.OPENED, now)
 
 
 def end(knock_: Knock, now: datetime) -> None:
@@ -151,7 +151,7 @@ def end(knock_: Knock, now: datetime) -> None:
     if knock_.state != ADMITTED:
         raise Refused("not-admitted")
     knock_.state = ENDED
-    visits.transition(knock_.invitation, visits.COMPLETED, now)
+    invitations.transition(knock_.invitation, invitations.COMPLETED, now)
 
 
 def send_message(knock_: Knock, key: str, now: datetime) -> None:
@@ -214,10 +214,10 @@ def close_active(db: Session, invitation: Invitation, now: datetime) -> None:
 
 def withdraw(db: Session, invitation: Invitation, now: datetime) -> None:
     """The patient withdraws consent: no reason needed, no consequence for treatment."""
-    if invitation.state in (visits.CANCELLED, visits.EXPIRED):
+    if invitation.state in (invitations.CANCELLED, invitations.EXPIRED):
         raise Refused("state")
-    if invitation.state != visits.WITHDRAWN:
-        visits.transition(invitation, visits.WITHDRAWN, now)
+    if invitation.state != invitations.WITHDRAWN:
+        invitations.transition(invitation, invitations.WITHDRAWN, now)
     invitation.withdrawn_at = invitation.withdrawn_at or now
     current = latest_knock(db, invitation)
     if current is not None and current.state in ACTIVE:

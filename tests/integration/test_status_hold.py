@@ -1,22 +1,20 @@
-"""Held status requests (patientapp/waiting_watch.py): a waiting patient's question is held until
+"""Held status requests (patientapp/status_hold.py): a waiting patient's question is held until
 something changes, on both databases, across app instances, and never at the cost of other requests
 (R10, R12, R60, R61)."""
 import threading
 from datetime import timedelta
 
-import pytest
-from sqlalchemy import select
 
-from patientapp import create_app, waiting, waiting_watch
+from patientapp import create_app, knocks, status_hold
 from patientapp.models import Knock, utcnow
 
 from tests.conftest import TEST_CONFIG
-from tests.integration.test_workspace import _knocking_patient, clinic, fresh, sign_in  # noqa: F401
+from tests.integration.helpers import fresh, knocking_patient
 
 
-def _knock(app, invitations, clinic, db):  # noqa: F811
-    invitation, patient, csrf = _knocking_patient(app, invitations, clinic, db)
-    knocked = patient.post("/api/visit/knock", json={"consent_version": waiting.CONSENT_VERSION},
+def _knock(app, invitation_factory, clinic, db):  # noqa: F811
+    invitation, patient, csrf = knocking_patient(app, invitation_factory, clinic, db)
+    knocked = patient.post("/api/visit/knock", json={"consent_version": knocks.CONSENT_VERSION},
                            headers={"X-CSRFToken": csrf})
     assert knocked.status_code == 201
     return invitation, patient, knocked.get_json()["knock"]
@@ -48,8 +46,8 @@ def _wait_until_held(app, count=1):
     raise AssertionError("the request was not held")
 
 
-def test_answer_carries_a_version_and_invites_a_held_question(app, invitations, clinic, db):  # noqa: F811
-    invitation, patient, knock_id = _knock(app, invitations, clinic, db)
+def test_answer_carries_a_version_and_invites_a_held_question(app, invitation_factory, clinic, db):  # noqa: F811
+    invitation, patient, knock_id = _knock(app, invitation_factory, clinic, db)
     first = patient.get("/api/visit/status").get_json()
     assert first["state"] == "waiting" and first["wait"] is True and first["held"] is False
     assert len(first["version"]) == 16 and int(first["version"], 16) >= 0  # an opaque hash
@@ -60,9 +58,9 @@ def test_answer_carries_a_version_and_invites_a_held_question(app, invitations, 
         assert answer.get_json()["version"] == first["version"]
 
 
-def test_an_admission_wakes_the_held_request(app, sign_in, invitations, clinic, db):  # noqa: F811
+def test_an_admission_wakes_the_held_request(app, sign_in, invitation_factory, clinic, db):  # noqa: F811
     app.config["STATUS_HOLD_SECONDS"] = 30
-    invitation, patient, knock_id = _knock(app, invitations, clinic, db)
+    invitation, patient, knock_id = _knock(app, invitation_factory, clinic, db)
     version = patient.get("/api/visit/status").get_json()["version"]
     held = Held(patient, version)
     _wait_until_held(app)
@@ -74,9 +72,9 @@ def test_an_admission_wakes_the_held_request(app, sign_in, invitations, clinic, 
     assert answer["room_url"].startswith("https://join.nhn.no/") and answer["version"] != version
 
 
-def test_a_message_wakes_it_and_the_next_question_is_held_again(app, sign_in, invitations, clinic, db):  # noqa: F811
+def test_a_message_wakes_it_and_the_next_question_is_held_again(app, sign_in, invitation_factory, clinic, db):  # noqa: F811
     app.config["STATUS_HOLD_SECONDS"] = 30
-    invitation, patient, knock_id = _knock(app, invitations, clinic, db)
+    invitation, patient, knock_id = _knock(app, invitation_factory, clinic, db)
     version = patient.get("/api/visit/status").get_json()["version"]
     held = Held(patient, version)
     _wait_until_held(app)
@@ -89,27 +87,27 @@ def test_a_message_wakes_it_and_the_next_question_is_held_again(app, sign_in, in
     assert again.result(within=10).get_json()["state"] == "denied"
 
 
-def test_nothing_happens_the_hold_ends_with_the_same_version(app, invitations, clinic, db):  # noqa: F811
+def test_nothing_happens_the_hold_ends_with_the_same_version(app, invitation_factory, clinic, db):  # noqa: F811
     app.config["STATUS_HOLD_SECONDS"] = 1
-    invitation, patient, knock_id = _knock(app, invitations, clinic, db)
+    invitation, patient, knock_id = _knock(app, invitation_factory, clinic, db)
     version = patient.get("/api/visit/status").get_json()["version"]
     answer = Held(patient, version).result(within=10).get_json()
     assert answer == {**answer, "state": "waiting", "version": version, "held": True, "wait": True}
 
 
-def test_the_hold_ends_when_the_knock_lapses(app, invitations, clinic, db):  # noqa: F811
+def test_the_hold_ends_when_the_knock_lapses(app, invitation_factory, clinic, db):  # noqa: F811
     app.config.update(STATUS_HOLD_SECONDS=30, KNOCK_LAPSE_SECONDS=2)
-    invitation, patient, knock_id = _knock(app, invitations, clinic, db)
+    invitation, patient, knock_id = _knock(app, invitation_factory, clinic, db)
     version = patient.get("/api/visit/status").get_json()["version"]
     answer = Held(patient, version).result(within=10).get_json()
     assert answer["state"] == "lapsed" and answer["wait"] is False
     fresh(db)
-    assert db.get(Knock, knock_id).state == waiting.LAPSED
+    assert db.get(Knock, knock_id).state == knocks.LAPSED
 
 
-def test_cancelling_the_invitation_ends_the_hold_with_the_link_gone(app, sign_in, invitations, clinic, db):  # noqa: F811
+def test_cancelling_the_invitation_ends_the_hold_with_the_link_gone(app, sign_in, invitation_factory, clinic, db):  # noqa: F811
     app.config["STATUS_HOLD_SECONDS"] = 30
-    invitation, patient, knock_id = _knock(app, invitations, clinic, db)
+    invitation, patient, knock_id = _knock(app, invitation_factory, clinic, db)
     version = patient.get("/api/visit/status").get_json()["version"]
     held = Held(patient, version)
     _wait_until_held(app)
@@ -118,12 +116,12 @@ def test_cancelling_the_invitation_ends_the_hold_with_the_link_gone(app, sign_in
     assert held.result(within=10).status_code == 410
 
 
-def test_when_every_holding_place_is_taken_the_answer_comes_at_once(app, invitations, clinic, db):  # noqa: F811
+def test_when_every_holding_place_is_taken_the_answer_comes_at_once(app, invitation_factory, clinic, db):  # noqa: F811
     app.config["STATUS_HOLD_SECONDS"] = 30
     watch = app.extensions["patientapp.watch"]
     saved, watch.capacity = watch.capacity, 0
     try:
-        invitation, patient, knock_id = _knock(app, invitations, clinic, db)
+        invitation, patient, knock_id = _knock(app, invitation_factory, clinic, db)
         version = patient.get("/api/visit/status").get_json()["version"]
         answer = Held(patient, version).result(within=5).get_json()
         # Not held: the page waits its ordinary interval (3 s) before it asks again.
@@ -132,42 +130,42 @@ def test_when_every_holding_place_is_taken_the_answer_comes_at_once(app, invitat
         watch.capacity = saved
 
 
-def test_holding_off_is_plain_polling(app, invitations, clinic, db):  # noqa: F811
+def test_holding_off_is_plain_polling(app, invitation_factory, clinic, db):  # noqa: F811
     app.config["STATUS_HOLD_SECONDS"] = 0
-    invitation, patient, knock_id = _knock(app, invitations, clinic, db)
+    invitation, patient, knock_id = _knock(app, invitation_factory, clinic, db)
     version = patient.get("/api/visit/status").get_json()["version"]
     answer = Held(patient, version).result(within=5).get_json()
     assert answer["wait"] is False and answer["held"] is False
     assert 'data-hold="0"' in patient.get("/visit/wait").get_data(as_text=True)
 
 
-def test_held_patients_stay_seen_without_a_write_each(app, invitations, clinic, db):  # noqa: F811
-    invitation, patient, knock_id = _knock(app, invitations, clinic, db)
+def test_held_patients_stay_seen_without_a_write_each(app, invitation_factory, clinic, db):  # noqa: F811
+    invitation, patient, knock_id = _knock(app, invitation_factory, clinic, db)
     long_ago = utcnow() - timedelta(minutes=5)
     db.get(Knock, knock_id).last_seen_at = long_ago
     db.commit()
     engine = app.extensions["patientapp.db"].engine
-    watch = waiting_watch.Watcher(engine, heartbeat_every=0)
+    watch = status_hold.Watcher(engine, heartbeat_every=0)
     with engine.connect() as conn:
-        baseline = waiting_watch.signatures(conn, [invitation.id])[invitation.id]
-    waiter = waiting_watch._Waiter(invitation.id, knock_id, baseline)
+        baseline = status_hold.signatures(conn, [invitation.id])[invitation.id]
+    waiter = status_hold._Waiter(invitation.id, knock_id, baseline)
     assert watch.check([waiter]) == 0 and not waiter.event.is_set()
     fresh(db)
     assert db.get(Knock, knock_id).last_seen_at > long_ago + timedelta(minutes=4)
 
 
-def test_an_admission_through_another_instance_wakes_the_patient(app, database_url, sign_in, invitations,  # noqa: F811
+def test_an_admission_through_another_instance_wakes_the_patient(app, database_url, sign_in, invitation_factory,  # noqa: F811
                                                                  clinic, db):
     """Two app instances on one database (scale-out): the patient waits on one, staff admit on the other."""
     app.config["STATUS_HOLD_SECONDS"] = 30
     other = create_app({**TEST_CONFIG, "DATABASE_URL": database_url})
     try:
-        invitation, patient, knock_id = _knock(app, invitations, clinic, db)
+        invitation, patient, knock_id = _knock(app, invitation_factory, clinic, db)
         version = patient.get("/api/visit/status").get_json()["version"]
         held = Held(patient, version)
         _wait_until_held(app)
         staff = sign_in()
-        from tests.integration.test_workspace import StaffClient
+        from tests.integration.helpers import StaffClient
 
         elsewhere = StaffClient(other, staff.staff_id, staff.client.get_cookie("__Host-staff").value)
         assert elsewhere.api(f"/staff/api/knocks/{knock_id}/admit").status_code == 200
@@ -176,10 +174,10 @@ def test_an_admission_through_another_instance_wakes_the_patient(app, database_u
         other.extensions["patientapp.db"].dispose()
 
 
-def test_the_watcher_survives_a_database_error(app, invitations, clinic, db, caplog):  # noqa: F811
+def test_the_watcher_survives_a_database_error(app, invitation_factory, clinic, db, caplog):  # noqa: F811
     """A failing round is logged and retried; the held request still ends at its timeout."""
     app.config["STATUS_HOLD_SECONDS"] = 2
-    invitation, patient, knock_id = _knock(app, invitations, clinic, db)
+    invitation, patient, knock_id = _knock(app, invitation_factory, clinic, db)
     version = patient.get("/api/visit/status").get_json()["version"]
     watch = app.extensions["patientapp.watch"]
     real = watch.check
@@ -198,31 +196,31 @@ def test_the_watcher_survives_a_database_error(app, invitations, clinic, db, cap
     assert "could not read the waiting room" in caplog.text
 
 
-def test_signatures_of_many_invitations_in_one_query(app, invitations, clinic, db):  # noqa: F811
-    made = [invitations.create(starts_in=timedelta(minutes=10))[0] for _ in range(3)]
+def test_signatures_of_many_invitations_in_one_query(app, invitation_factory, clinic, db):  # noqa: F811
+    made = [invitation_factory.create(starts_in=timedelta(minutes=10))[0] for _ in range(3)]
     engine = app.extensions["patientapp.db"].engine
     with engine.connect() as conn:
-        found = waiting_watch.signatures(conn, [i.id for i in made] + [999999])
+        found = status_hold.signatures(conn, [i.id for i in made] + [999999])
     assert set(found) == {i.id for i in made}  # a vanished invitation has no signature: a change
     assert all(sig[3] is None for sig in found.values())  # no knock yet
-    assert len({waiting_watch.version_of(None), waiting_watch.version_of(found[made[0].id])}) == 2
+    assert len({status_hold.version_of(None), status_hold.version_of(found[made[0].id])}) == 2
 
 
-def test_a_status_request_computes_the_watchers_signature_from_what_it_read(app, sign_in, invitations, clinic, db):  # noqa: F811
+def test_a_status_request_computes_the_watchers_signature_from_what_it_read(app, sign_in, invitation_factory, clinic, db):  # noqa: F811
     """The request's baseline comes from the rows it loaded, the watcher's from its own query: they
     must agree, or every held request would wake at once (or, worse, never)."""
     from patientapp.models import Invitation
 
-    unknocked = invitations.create(starts_in=timedelta(minutes=10))[0]
-    invitation, _patient, knock_id = _knock(app, invitations, clinic, db)
+    unknocked = invitation_factory.create(starts_in=timedelta(minutes=10))[0]
+    invitation, _patient, knock_id = _knock(app, invitation_factory, clinic, db)
     staff = sign_in()
     assert staff.api(f"/staff/api/knocks/{knock_id}/message", {"message": "late-5"}).status_code == 200
     engine = app.extensions["patientapp.db"].engine
     with engine.connect() as conn:
-        expected = waiting_watch.signatures(conn, [unknocked.id, invitation.id])
+        expected = status_hold.signatures(conn, [unknocked.id, invitation.id])
     with app.app_context(), app.extensions["patientapp.db"].sessions() as session:
         for invitation_id in (unknocked.id, invitation.id):
             loaded = session.get(Invitation, invitation_id)
-            knock = waiting.latest_knock(session, loaded)
-            assert waiting_watch.signature_of(loaded, knock) == expected[invitation_id]
+            knock = knocks.latest_knock(session, loaded)
+            assert status_hold.signature_of(loaded, knock) == expected[invitation_id]
     assert expected[invitation.id][3:6] == (knock_id, "waiting", "late-5")

@@ -33,7 +33,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Connection, Engine
 
 from .models import Invitation, Knock, utcnow
-from .waiting import ACTIVE
+from .knocks import ACTIVE
 
 log = logging.getLogger(__name__)
 

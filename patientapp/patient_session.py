@@ -7,17 +7,14 @@ from datetime import timedelta
 
 from flask import current_app, g, render_template, session
 
-from . import i18n, visits
+from . import i18n, invitations
+from .paths import DEVICE_KEY, GENERATION_KEY, VISIT_KEY
 from .db import get_session
 from .models import Invitation, utcnow
 
-VISIT_KEY = "visit"
-GENERATION_KEY = "visit_generation"  # the invitation's link generation when this session began
-DEVICE_KEY = "visit_device"  # a random name for this browser: the hand-off binds to it (R12)
 
-
-def window() -> visits.Window:
-    return visits.Window(grace=timedelta(minutes=current_app.config["LINK_GRACE_MINUTES"]))
+def window() -> invitations.Window:
+    return invitations.Window(grace=timedelta(minutes=current_app.config["LINK_GRACE_MINUTES"]))
 
 
 def start(invitation: Invitation) -> None:
@@ -53,7 +50,7 @@ def current_invitation(write: bool = False) -> Invitation | None:
     ref = session.get(VISIT_KEY)
     if not isinstance(ref, str):
         return None
-    invitation = visits.find_by_ref(get_session(write=write), ref, lock=write)
+    invitation = invitations.find_by_ref(get_session(write=write), ref, lock=write)
     if invitation is None or not window().is_open(invitation, utcnow()):
         return None
     # A session from before staff replaced the link (a wrong number) ends with the old link (R3).
