@@ -67,3 +67,29 @@ def test_rtl_catalogues_have_no_bidi_controls(lang):
 def test_messages_pot_is_up_to_date():
     result = subprocess.run([sys.executable, "scripts/check_translations.py"], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+# Words the review found misleading (issue 12): a therapist or a host for the clinician, a queue that
+# does not exist, skin colour for a face in shadow, an overloaded "service" instead of many people.
+MISLEADING = {
+    "ar": ["المعالج", "وجهك مظلم"],
+    "pl": ["prowadząc", "w kolejce", "twarz jest ciemna"],
+    "so": ["wejigaagu waa madow"],
+    "nb": ["Tjenesten er travel"],
+}
+
+
+@pytest.mark.parametrize("lang", list(MISLEADING))
+def test_words_the_review_found_misleading_are_gone(lang):
+    content = Path(__file__).resolve().parents[2] / "content" / lang
+    texts = [m.string if isinstance(m.string, str) else " ".join(m.string) for m in _catalog(lang) if m.id]
+    texts += [p.read_text(encoding="utf-8") for p in content.glob("*.md")]
+    for word in MISLEADING[lang]:
+        assert not [t for t in texts if word in t], (lang, word)
+
+
+@pytest.mark.parametrize("lang", list(i18n.LANGUAGES))
+def test_the_emergency_guide_says_112_is_not_the_medical_number(lang):
+    """In Norway 112 is the police; a Polish reader would dial it for an ambulance."""
+    guide = (Path(__file__).resolve().parents[2] / "content" / lang / "health-worse.md").read_text(encoding="utf-8")
+    assert "113" in guide and "112" in guide
