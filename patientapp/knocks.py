@@ -5,12 +5,14 @@ can be admitted once (R12), and the admission opens a single-use hand-off that l
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, lazyload
 
 from . import invitations
+from .db import begin_write
 from .models import Clinic, Invitation, Knock, Staff
 
 # The version of the information and consent text the patient confirms before knocking (R14).
@@ -222,3 +224,43 @@ def withdraw(db: Session, invitation: Invitation, now: datetime) -> None:
     current = latest_knock(db, invitation)
     if current is not None and current.state in ACTIVE:
         current.state = WITHDRAWN
+
+
+def record_lapses(db: Session, seen: Iterable[Knock], now: datetime) -> bool:
+    """Write down the lapse of every knock among `seen` whose time has run out, as a reader such as
+    the dashboard found them; True when there was any (written and committed).
+
+    A reading transaction cannot turn into a writing one on SQLite: this begins a writing one, which
+    expires what the caller read. Each knock is read again under its invitation's lock, so that a
+    patient knocking anew or a clinician acting on it at this moment is not overwritten (R12)."""
+    due = [knock.invitation_id for knock in seen if lapse_due(knock, now)]
+    if not due:
+        return False
+    begin_write(db)
+    for knock in latest_knocks(db, due).values():
+        if lapse_due(knock, now):
+            lock(db, knock)
+            refresh(knock, now)
+    db.commit()
+    return True
+
+
+def patient_view(invitation: Invitation, knock_: Knock | None, now: datetime, device: str | None) -> dict:
+    """What the patient's page is told, without any address (the view adds those): the state
+    ("none", "withdrawn", "waiting", "lapsed", "denied", "admitted", "joined", "ended"), the
+    invitation's state, and for a knock its id and seconds waited; while waiting, seconds to the lapse
+    and the clinic's preset message; when let in before, whether this browser may go back to the room."""
+    answer: dict = {"state": "none", "invitation": invitation.state}
+    if invitation.state == invitations.WITHDRAWN:
+        answer["state"] = "withdrawn"
+        return answer
+    if knock_ is None:
+        return answer
+    state = patient_state(knock_, now)
+    answer.update(state=state, knock=knock_.id, waited=int((now - knock_.created_at).total_seconds()))
+    if state == WAITING:
+        answer.update(lapses_in=max(0, int((knock_.lapses_at - now).total_seconds())), message=knock_.message)
+    elif state == "joined":
+        # The call may have dropped: back to the room from this browser while the hand-off lasts.
+        answer["may_go_back"] = may_go(knock_, now, device)
+    return answer

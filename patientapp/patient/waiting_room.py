@@ -144,31 +144,20 @@ def _answer(invitation: Invitation, current, signature, held: bool):
 
 
 def status(invitation: Invitation, knock_) -> dict:
-    """The status answer. No room address, number or PIN before admission (R10)."""
-    now = utcnow()
-    answer = {"state": "none", "invitation": invitation.state}
-    if invitation.state == invitations.WITHDRAWN:
-        answer["state"] = "withdrawn"
-        return answer
-    if knock_ is None:
-        return answer
-    state = knocks.patient_state(knock_, now)
-    answer.update(state=state, knock=knock_.id, waited=int((now - knock_.created_at).total_seconds()))
-    if state == knocks.WAITING:
-        answer.update(lapses_in=max(0, int((knock_.lapses_at - now).total_seconds())), message=knock_.message)
-    elif state == "admitted":
-        # The room's address only while the hand-off can be used (R10, R12).
+    """The status answer: the knock's rules decide the state; this adds the addresses. No room
+    address, number or PIN before admission, nor after the hand-off can no longer be used (R10, R12)."""
+    answer = knocks.patient_view(invitation, knock_, utcnow(), patient_session.device())
+    may_go_back = answer.pop("may_go_back", False)
+    if answer["state"] == "admitted":
         url = room_url_for(invitation)
         if url:
             answer.update(room_url=url, handoff_url=url_for("patient.handoff"))
         else:
             answer.update(state="handoff-failed")
-    elif state == "joined":
-        # Let in before: the call may have dropped. Back to the room from this browser while the
-        # hand-off lasts; a new knock always.
+    elif answer["state"] == "joined":
         answer["admitted_at"] = timefmt.clock(knock_.admitted_at, invitation.clinic.time_zone,
                                               i18n.current().format_locale)
-        if knocks.may_go(knock_, now, patient_session.device()) and room_url_for(invitation):
+        if may_go_back and room_url_for(invitation):
             answer["rejoin_url"] = url_for("patient.handoff")
     return answer
 

@@ -13,7 +13,6 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, lazyload
 
 from .. import equipment_check, i18n, rooms, timefmt, invitations, knocks
-from ..db import begin_write
 from ..models import Clinic, Invitation, Knock
 
 STALE_AFTER = timedelta(seconds=20)  # a waiting patient not heard from in this long may have lost the page
@@ -125,17 +124,8 @@ def build(db: Session, clinic: Clinic, now: datetime) -> Board:
     shown = db.scalars(query).all()
     ids = [invitation.id for invitation in shown]
     latest = knocks.latest_knocks(db, ids)
-    if any(knocks.lapse_due(k, now) for k in latest.values()):
-        # Record the lapses (a write) in a writing transaction; its rollback expired what we read,
-        # so read it again after.
-        begin_write(db)
-        for knock in knocks.latest_knocks(db, ids).values():
-            if knocks.lapse_due(knock, now):
-                # Under the invitation's lock, read again: a patient knocking anew or a clinician acting
-                # on it at this moment would otherwise have their invitation state overwritten (R12).
-                knocks.lock(db, knock)
-                knocks.refresh(knock, now)
-        db.commit()
+    if knocks.record_lapses(db, latest.values(), now):
+        # The lapses were written in their own transaction, whose start expired what was read.
         shown = db.scalars(query).all()
         latest = knocks.latest_knocks(db, [invitation.id for invitation in shown])
     rows = [row(invitation, latest.get(invitation.id), now) for invitation in shown]
