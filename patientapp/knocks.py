@@ -264,3 +264,12 @@ def patient_view(invitation: Invitation, knock_: Knock | None, now: datetime, de
         # The call may have dropped: back to the room from this browser while the hand-off lasts.
         answer["may_go_back"] = may_go(knock_, now, device)
     return answer
+
+
+def handoff_failed(knock_: Knock | None, now: datetime) -> bool:
+    """The patient's page could not reach the video service after admission: mark it once, so that
+    the dashboard tells staff to call (R59). True when this was news."""
+    if knock_ is None or knock_.state != ADMITTED or knock_.handoff_failed_at is not None:
+        return False
+    knock_.handoff_failed_at = now
+    return True

@@ -183,9 +183,7 @@ def handoff_failed():
     invitation = patient_session.current_invitation(write=True)
     if invitation is None:
         return jsonify(error="gone"), 410
-    current = knocks.latest_knock(get_session(), invitation)
-    if current is not None and current.state == knocks.ADMITTED and current.handoff_failed_at is None:
-        current.handoff_failed_at = utcnow()
+    if knocks.handoff_failed(knocks.latest_knock(get_session(), invitation), utcnow()):
         audit.record(get_session(), "handoff-failed", "failure", clinic_id=invitation.clinic_id,
                      invitation_id=invitation.id)
         get_session().commit()
