@@ -58,6 +58,19 @@ def check_text(summary: dict | None) -> str:
     return ", ".join(f"{names[c]}: {words[summary[c]]}" for c in equipment_check.CHECKS if c in summary)
 
 
+# The preset messages staff can send; the patient's page shows each in the patient's language.
+MESSAGES = ("late-5", "late-10", "late-15", "will-call")
+
+
+def row_words() -> dict:
+    """The words of the rows' buttons and preset messages, in the staff member's language."""
+    return {
+        "actions": {"admit": pgettext("button", "Let in"), "deny": _("Not now"), "end": pgettext("button", "Done")},
+        "messages": {"late-5": _("About 5 minutes late"), "late-10": _("About 10 minutes late"),
+                     "late-15": _("About 15 minutes late"), "will-call": _("We will call you")},
+    }
+
+
 @dataclass
 class Row:
     invitation_id: int

@@ -55,12 +55,16 @@ def _room_choices(clinic: Clinic) -> list[SelectChoice]:
 def dashboard():
     """Today's invitations and who is knocking; the script keeps it fresh every few seconds."""
     return render_template("staff/dashboard.html", board=board.build(get_session(), _clinic(), utcnow()),
-                           poll_seconds=current_app.config["STATUS_POLL_SECONDS"])
+                           words=board.row_words(), poll_seconds=current_app.config["STATUS_POLL_SECONDS"])
 
 
 @bp.get("/api/dashboard")
 def dashboard_json():
-    return jsonify(board.as_json(board.build(get_session(), _clinic(), utcnow())))
+    """The board as data, with its rows as HTML from the one template the page uses too."""
+    built = board.build(get_session(), _clinic(), utcnow())
+    answer = board.as_json(built)
+    answer["rowsHtml"] = render_template("staff/_dashboard-rows.html", board=built, words=board.row_words())
+    return jsonify(answer)
 
 
 def _own_knock(knock_id: int) -> Knock:

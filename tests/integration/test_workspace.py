@@ -6,6 +6,7 @@ from datetime import timedelta, timezone
 from html import unescape
 
 import pytest
+from bs4 import BeautifulSoup
 from sqlalchemy import select, text
 
 from patientapp import links, sms, staff_access, invitations, knocks
@@ -370,3 +371,21 @@ def test_dashboard_reminds_staff_to_identify_the_patient(sign_in):
     """R13: the knock list shows only the staff's label, so staff must identify the patient on camera."""
     html = sign_in().get("/staff/?lang=en").get_data(as_text=True)
     assert 'class="pa-identify"' in html and "identify the patient" in html
+
+
+def test_the_dashboard_row_is_rendered_in_one_place(app, sign_in, invitation_factory, clinic, db):
+    """The page and the script's refresh show the same row from one template: the message sent, the
+    buttons with their own addresses (the script's copy lacked nothing; the page's lacked these)."""
+    invitation, patient, csrf = knocking_patient(app, invitation_factory, clinic, db)
+    patient.post("/api/visit/knock", json={"consent_version": knocks.CONSENT_VERSION}, headers={"X-CSRFToken": csrf})
+    staff = sign_in()
+    knock_id = db.scalar(select(Knock.id).where(Knock.invitation_id == invitation.id))
+    staff.api(f"/staff/api/knocks/{knock_id}/message", {"message": "late-10"})
+    page = BeautifulSoup(staff.get("/staff/?lang=en").get_data(as_text=True), "html.parser").select_one(".pa-js-rows")
+    fragment = BeautifulSoup(staff.get("/staff/api/dashboard?lang=en").get_json()["rowsHtml"], "html.parser")
+    for rows in (page, fragment):
+        row = rows.select_one(f"tr[data-knock='{knock_id}']")
+        assert "About 10 minutes late" in row.select_one(".pa-state").get_text()
+        assert row.select_one("button[data-action=admit]")["data-url"] == f"/staff/api/knocks/{knock_id}/admit"
+        assert [o["value"] for o in row.select("select option")] == ["late-5", "late-10", "late-15", "will-call"]
+    assert str(page.select_one("tr")) == str(fragment.select_one("tr"))

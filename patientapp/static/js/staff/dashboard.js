@@ -3,11 +3,8 @@
  * page title, a highlighted row and an alert) and sends admit, deny, message and done.
  */
 import { chime } from '../shared/chime.js';
-import { datasetKey } from '../shared/dataset-key.js';
 import { plural } from '../shared/plural.js';
 import { postJson } from '../shared/post.js';
-
-const MESSAGE_KEYS = ['late-5', 'late-10', 'late-15', 'will-call'];
 
 class Dashboard {
   /** @param {HTMLElement} $root element with data-module="pa-dashboard" */
@@ -28,6 +25,10 @@ class Dashboard {
       this.sound = true; // browsers play sound only after a click on the page
       event.currentTarget.hidden = true;
       this.chime();
+    });
+    this.$rows.addEventListener('click', (event) => {
+      const $button = event.target.closest('button[data-action]');
+      if ($button) this.act($button);
     });
     this.refresh();
   }
@@ -55,11 +56,16 @@ class Dashboard {
 
   render(data) {
     const knocking = data.rows.filter((row) => row.state === 'knocking');
-    const ids = new Set(knocking.map((row) => row.knock_id));
+    const ids = new Set(knocking.map((row) => String(row.knock_id)));
     const fresh = this.seen ? [...ids].filter((id) => !this.seen.has(id)) : [];
     this.seen = ids;
-    this.$rows.replaceChildren(...(data.rows.length ? data.rows.map((row) => this.row(row, fresh.includes(row.knock_id)))
-      : [this.emptyRow()]));
+    // The rows come as HTML from the server's one row template (escaped there). A staff member
+    // choosing a message in a row's list is not interrupted: that refresh waits for the next.
+    const $active = document.activeElement;
+    if (!($active?.tagName === 'SELECT' && this.$rows.contains($active))) {
+      this.$rows.innerHTML = data.rowsHtml;
+      for (const id of fresh) this.$rows.querySelector(`tr[data-knock="${id}"]`)?.classList.add('pa-row--new');
+    }
     const $alert = this.$root.querySelector('.pa-js-alert');
     $alert.hidden = knocking.length === 0;
     $alert.querySelector('.pa-js-alert-text').textContent = plural(this.text.knocking, knocking.length);
@@ -75,82 +81,17 @@ class Dashboard {
     if (fresh.length && this.sound) this.chime();
   }
 
-  emptyRow() {
-    const tr = document.createElement('tr');
-    const td = document.createElement('td');
-    td.colSpan = 6;
-    td.textContent = this.text.none;
-    tr.append(td);
-    return tr;
-  }
-
-  row(row, isNew) {
-    const tr = document.createElement('tr');
-    tr.className = `pa-row pa-row--${row.state}${isNew ? ' pa-row--new' : ''}`;
-    tr.dataset.invitation = row.invitation_id;
-    if (row.knock_id) tr.dataset.knock = row.knock_id;
-    const cell = (content) => {
-      const td = document.createElement('td');
-      if (content instanceof Node) td.append(content);
-      else td.textContent = content;
-      tr.append(td);
-      return td;
-    };
-    cell(row.time);
-    const link = document.createElement('a');
-    link.href = row.url;
-    link.textContent = row.label;
-    cell(link);
-    cell(row.language);
-    let status = row.state_label;
-    if (row.waiting_seconds !== null) status += ` · ${plural(this.text.waiting, Math.floor(row.waiting_seconds / 60))}`;
-    if (row.stale) status += ` · ${this.text.stale}`;
-    if (row.message) status += ` · ${this.text[datasetKey(row.message)]}`;
-    const state = document.createElement('span');
-    state.className = 'pa-state';
-    state.textContent = status;
-    cell(state);
-    cell(row.check || '–');
-    const actions = cell('');
-    actions.className = 'pa-actions';
-    for (const action of row.actions) {
-      if (action === 'message') actions.append(this.messageForm(row));
-      else actions.append(this.button(this.text[action], () => this.act(row.knock_id, action, {})));
-    }
-    return tr;
-  }
-
-  button(label, onClick, secondary = false) {
-    const button = document.createElement('button');
-    button.type = 'button';
-    button.className = `pa-button${secondary ? ' pa-button--secondary' : ''}`;
-    button.textContent = label;
-    button.addEventListener('click', onClick);
-    return button;
-  }
-
-  messageForm(row) {
-    const wrap = document.createElement('span');
-    wrap.className = 'pa-message-form';
-    const select = document.createElement('select');
-    select.className = 'pa-select';
-    select.setAttribute('aria-label', `${this.text.message} (${row.label})`);
-    for (const key of MESSAGE_KEYS) {
-      const option = document.createElement('option');
-      option.value = key;
-      option.textContent = this.text[datasetKey(key)];
-      select.append(option);
-    }
-    wrap.append(select, this.button(this.text.send, () => this.act(row.knock_id, 'message', { message: select.value }), true));
-    return wrap;
-  }
-
-  async act(knockId, action, body) {
-    const response = await postJson(`/staff/api/knocks/${knockId}/${action}`, body);
+  /** A row's button: its address is on it (rendered by the server); a message takes its row's choice. */
+  async act($button) {
+    const body = $button.dataset.action === 'message'
+      ? { message: $button.closest('tr').querySelector('select').value } : {};
+    $button.disabled = true;
+    const response = await postJson($button.dataset.url, body);
     if (!response.ok) {
       const data = await response.json().catch(() => ({}));
       window.alert(data.message || this.text.error); // eslint-disable-line no-alert
     }
+    $button.blur();
     await this.load().catch(() => {}); // the next refresh tries again
   }
 
