@@ -14,6 +14,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -85,6 +86,9 @@ def session_app(database_url, tmp_path_factory):
 
     instance = tmp_path_factory.mktemp("instance")
     app = create_app({**TEST_CONFIG, "DATABASE_URL": database_url})
+    # Every whole page any test gets is held to the page invariants (tests/pages.py).
+    from tests.pages import make_checking_client
+    app.test_client_class = make_checking_client(app.test_client_class or FlaskClient)
     # A route that fails, for the generic 500 page (R43); only in tests.
     app.add_url_rule("/__test/boom", "boom", lambda: 1 / 0)
     app.instance_path = str(instance)

@@ -42,3 +42,27 @@ def assert_page_ok(response, locale: str | None = None) -> BeautifulSoup:
         assert html_tag["lang"] == locale
         assert html_tag["dir"] == ("rtl" if locale in RTL else "ltr")
     return soup
+
+
+def page_language(soup: BeautifulSoup) -> str | None:
+    html_tag = soup.find("html")
+    return html_tag.get("lang") if html_tag else None
+
+
+def make_checking_client(base):
+    """A Flask test client class that holds every whole HTML page it receives to assert_page_ok, in
+    the page's own language. `client.check_pages = False` opts one client out: the hostile-input
+    runs, which send thousands of requests and check what they are about themselves."""
+
+    class PageCheckingClient(base):
+        check_pages = True
+
+        def open(self, *args, **kwargs):
+            response = super().open(*args, **kwargs)
+            if (self.check_pages and response.mimetype == "text/html" and not response.is_streamed
+                    and response.get_data()[:15].lower().startswith(b"<!doctype html")):
+                soup = BeautifulSoup(response.get_data(as_text=True), "html.parser")
+                assert_page_ok(response, page_language(soup))
+            return response
+
+    return PageCheckingClient

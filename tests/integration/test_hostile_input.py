@@ -253,6 +253,9 @@ class World:
         self.staff_client = app.test_client()
         self.patient_client = app.test_client()
         self.anon_client = app.test_client()
+        # Thousands of requests, each checked for what this test is about (status, leaks, tables).
+        for client in (self.staff_client, self.patient_client, self.anon_client):
+            client.check_pages = False
         self.staff_csrf = self.patient_csrf = self.anon_csrf = None
         self.ids: dict = {}
         self.dirty = True
