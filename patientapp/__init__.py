@@ -15,7 +15,7 @@ from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import BuildError
 
-from . import assets, config, db, errors, guides, i18n, limits, logs, security, sms, status_hold, concurrency
+from . import assets, concurrency, config, db, errors, guides, i18n, limits, logs, paths, security, sms, status_hold
 
 csrf = CSRFProtect()
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -179,6 +179,11 @@ def _template_helpers(app: Flask) -> None:
             "languages": i18n.LANGUAGES.values(),
             # Fingerprinted names, cached for a year (assets.py).
             "static_url": assets.static_url,
+            # Installable and offline (patientapp/pwa): patient and public pages only. Never the
+            # workspace or embeds, and never a page whose address holds a token (its Referer would).
+            "installable": bool(request) and not request.path.startswith(
+                (paths.LINK, paths.DEVICE_LINK, paths.STAFF, paths.EMBED, paths.DEV)),
+            "patient_page": bool(request) and request.path.startswith(paths.VISIT),
         }
 
     # Small pieces of markup that go *into* translated sentences as variables, so translators
