@@ -11,8 +11,7 @@ import { chime } from '../shared/chime.js';
 import { datasetKey } from '../shared/dataset-key.js';
 import { plural } from '../shared/plural.js';
 import { postJson } from '../shared/post.js';
-
-const MAX_BACKOFF_MS = 30000;
+import { StatusPoller } from './status-poller.js';
 
 const PROBE_TIMEOUT_MS = 5000;
 const COUNTDOWN_FROM_S = 5 * 60;
@@ -23,16 +22,19 @@ class WaitingRoom {
     this.$root = $root;
     this.data = $root.dataset;
     this.text = document.getElementById('pa-waiting-messages').dataset;
-    this.pollMs = Math.max(1, Number(this.data.poll) || 3) * 1000;
-    // A held question lasts up to data-hold seconds: give up on it a little after that (a phone that
-    // lost its network may never hear back), and count it as a failure.
-    this.requestTimeoutMs = (Math.max(0, Number(this.data.hold) || 0) + 15) * 1000;
-    this.version = null;
     this.waitingSince = null; // what the last answer said, and when it came, for the ticking clock
     this.ticker = null;
-    this.failures = 0;
-    this.timer = null;
     this.handingOver = false;
+    this.poller = new StatusPoller({
+      url: this.data.statusUrl,
+      pollMs: Math.max(1, Number(this.data.poll) || 3) * 1000,
+      holdSeconds: Number(this.data.hold) || 0,
+      onStatus: (status) => this.render(status),
+      onTrouble: () => {
+        if (this.$('.pa-js-step-wait').dataset.state === 'waiting') this.say(this.text.offline);
+      },
+      onGone: () => window.location.reload(),
+    });
     this.baseTitle = document.title;
     this.$ = (selector) => $root.querySelector(selector);
   }
@@ -58,17 +60,7 @@ class WaitingRoom {
     this.$error = $error;
     // Disabled in the page until now, so that a tap before this script ran is not silently lost.
     $knock.disabled = Boolean($knock.dataset.tooEarly);
-    window.addEventListener('online', () => this.poll(0));
-    // A held question would only fail when it times out: say at once that the line is down.
-    window.addEventListener('offline', () => {
-      if (this.handingOver) return;
-      if (this.controller) this.controller.abort();
-      this.controller = null;
-      this.failures += 1;
-      if (this.$('.pa-js-step-wait').dataset.state === 'waiting') this.say(this.text.offline);
-      this.poll(this.pollMs);
-    });
-    this.poll(0); // a knock from before (reload, dropped network) is picked up where it was
+    this.poller.start();
   }
 
   consentError(show) {
@@ -94,55 +86,7 @@ class WaitingRoom {
       this.say(this.text.error);
       this.$('.pa-js-knock').disabled = false;
     }
-    this.poll(0); // the first answer brings the version the server can then hold questions on
-  }
-
-  poll(delay) {
-    clearTimeout(this.timer);
-    this.timer = setTimeout(() => this.fetchStatus(), delay);
-  }
-
-  async fetchStatus() {
-    const sent = this.version;
-    const started = Date.now();
-    // One question at a time: a new one (after a knock, or back online) replaces a held one.
-    if (this.controller) this.controller.abort();
-    const controller = new AbortController();
-    this.controller = controller;
-    const timer = setTimeout(() => controller.abort(), this.requestTimeoutMs);
-    let next = this.pollMs;
-    try {
-      const url = sent ? `${this.data.statusUrl}?seen=${encodeURIComponent(sent)}` : this.data.statusUrl;
-      const response = await fetch(url, { credentials: 'same-origin', cache: 'no-store', signal: controller.signal });
-      if (response.status === 410) {
-        window.location.reload();
-        return;
-      }
-      if (!response.ok) throw new Error(String(response.status));
-      const status = await response.json();
-      this.failures = 0;
-      this.version = status.version || null;
-      this.render(status);
-      // Ask again at once when the server holds questions and this answer was news or was held;
-      // a quick answer with nothing new means the server is busy: wait the ordinary interval.
-      const news = status.version !== sent;
-      if (status.wait && (news || (status.held && Date.now() - started >= 1000))) next = 50 + Math.random() * 250;
-    } catch (error) {
-      if (this.controller !== controller) return; // replaced by a newer question: that one carries on
-      this.failures += 1;
-      if (this.$('.pa-js-step-wait').dataset.state === 'waiting') this.say(this.text.offline);
-    } finally {
-      clearTimeout(timer);
-    }
-    if (this.controller !== controller || this.handingOver) return;
-    this.controller = null;
-    if (this.failures) {
-      // Exponential backoff with jitter while the server cannot be reached, capped at 30 s.
-      next = Math.min(MAX_BACKOFF_MS, this.pollMs * 2 ** this.failures) * (0.8 + Math.random() * 0.4);
-    } else if (next === this.pollMs) {
-      next *= 0.8 + Math.random() * 0.4;
-    }
-    this.poll(next);
+    this.poller.poll(0); // the first answer brings the version the server can then hold questions on
   }
 
   /** The minutes waited and the countdown move every second on the page's own clock. */
@@ -285,7 +229,7 @@ class WaitingRoom {
   async handOver(status) {
     if (this.handingOver) return;
     this.handingOver = true;
-    clearTimeout(this.timer);
+    this.poller.stop();
     this.show('admitted', this.text.admittedTitle, this.text.admitted);
     const platform = platformOf(navigator.userAgent, navigator.maxTouchPoints || 0);
     const $device = this.$('.pa-js-device');
