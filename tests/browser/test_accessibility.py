@@ -360,7 +360,12 @@ def test_every_patient_and_public_page(pages, invitation_factory, app, axe, lang
     assert not report(problems, lang), report(problems, lang)
 
 
-@pytest.mark.parametrize("lang", LANGS)
+# Staff pages in Norwegian (what most staff choose), Polish (the longest words), and both
+# right-to-left languages; English and Somali are left-to-right with shorter words than Polish.
+STAFF_LANGS = ["nb", "pl", "ar", "ur"]
+
+
+@pytest.mark.parametrize("lang", STAFF_LANGS)
 def test_every_staff_page(staff_page, pages, invitation_factory, app, axe, lang):
     """axe-core, reflow and 200 % text on every page of the clinic's workspace."""
     # A patient knocking, so the dashboard shows its alert and a knocking row.

@@ -127,13 +127,16 @@ def test_a_blocked_camera_leads_to_the_steps_for_this_browser(media_browser, inv
 def test_slow_network_is_reported(media_browser, invitation_factory):
     _, token = invitation_factory.create(language="en")
     page = media_browser().new(lang="en")
+    page.goto(f"/i/{token}")
+    page.goto("/visit/check")
+    network = status(page, "network")
+    expect(network).not_to_have_attribute("data-status", "pending", timeout=30_000)
+    # The line slows down after the page came (a page loaded at that speed only makes the test slow).
     cdp = page.context.new_cdp_session(page)
     cdp.send("Network.enable")
     cdp.send("Network.emulateNetworkConditions", {"offline": False, "latency": 400,
                                                   "downloadThroughput": 40 * 1024, "uploadThroughput": 40 * 1024})
-    page.goto(f"/i/{token}")
-    page.goto("/visit/check")
-    network = status(page, "network")
+    page.locator(".pa-js-again").click()
     expect(network).to_have_attribute("data-status", "fail", timeout=30_000)
     expect(network).to_contain_text("too slow")
     expect(network.locator(".pa-js-details")).to_contain_text("Mbit/s")

@@ -6,6 +6,7 @@ from patientapp.guides import SLUGS
 from tests.browser.conftest import assert_lang_dir, assert_no_horizontal_scroll, axe_violations, preload_axe
 
 PATHS = ["/", "/guide"] + [f"/guide/{slug}" for slug in SLUGS]
+AXE_EVERY_GUIDE = {"nb", "ar"}
 
 
 @pytest.mark.one_backend
@@ -19,6 +20,11 @@ def test_every_public_page_in_every_language(pages, axe, lang):
         assert response.status == 200, path
         assert_lang_dir(page, lang)
         assert_no_horizontal_scroll(page)
+        # Every guide has the English guide's structure in every language (unit/test_guide_structure.py),
+        # so axe reads every guide in one left-to-right and one right-to-left language, and the
+        # start page, the index and one guide in the others.
+        if lang not in AXE_EVERY_GUIDE and path not in ("/", "/guide", "/guide/before"):
+            continue
         violations = axe_violations(axe, page)
         if violations:
             problems[path] = violations

@@ -1,8 +1,8 @@
 """The whole journey in two browsers (staff with a virtual passkey, patient on a phone), and the
 passkey attacks of R17–R19, the lapse and the video service being down (R59).
 
-The whole journey and the lapse run on both databases; the other journeys exercise the browser and
-the views, whose database work tests/integration proves on both, so they run on one.
+The whole journey runs on both databases; the other journeys exercise the browser and the views,
+whose database work tests/integration proves on both (the lapse included), so they run on one.
 """
 import re
 from datetime import timedelta
@@ -117,6 +117,7 @@ def test_a_cloned_authenticator_is_refused_and_audited(staff_page, db):
     assert db.scalar(select(AuditEvent).where(AuditEvent.action == "login-cloned-authenticator")) is not None
 
 
+@pytest.mark.one_backend
 def test_a_knock_lapses_and_one_tap_knocks_again(staff_page, pages, app):
     app.config["KNOCK_LAPSE_SECONDS"] = 4
     link = create_invitation(staff_page, "en")

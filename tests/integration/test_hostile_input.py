@@ -486,9 +486,9 @@ def _id(endpoint: Endpoint) -> str:
 
 
 # Every endpoint meets 30 hostile requests on SQLite. On PostgreSQL, where only the database's side
-# differs (its transactions, types and constraints), 10 of the same reproducible kind: the suite
+# differs (its transactions, types and constraints), 6 of the same reproducible kind: the suite
 # must stay under ten minutes on two cores, and this test was its largest part.
-EXAMPLES = {"sqlite": 30, "postgresql": 10}
+EXAMPLES = {"sqlite": 30, "postgresql": 6}
 
 
 @pytest.mark.parametrize("endpoint", ENDPOINTS, ids=_id)
