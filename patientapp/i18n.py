@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from flask import g, request, session
 from markupsafe import Markup
@@ -89,23 +90,29 @@ def current() -> Language:
     return LANGUAGES.get(str(get_locale()), LANGUAGES[DEFAULT])
 
 
+@lru_cache(maxsize=None)
+def _plural_samples(format_locale: str) -> tuple[tuple[str, int], ...]:
+    """One sample number per CLDR plural category of a locale, found once per locale."""
+    from babel import Locale
+
+    locale = Locale.parse(format_locale)
+    samples: dict[str, int] = {}
+    for n in range(0, 200):
+        samples.setdefault(locale.plural_form(n), n)
+    return tuple(samples.items())
+
+
 def plural_forms(singular: str, plural: str) -> dict[str, str]:
     """A count's sentence in every plural category of the current language, "{n}" standing for the
     number: CLDR category ("zero", "one", "two", "few", "many", "other") → translated text, for a
     script to pick with Intl.PluralRules. Our catalogues' gettext formulas number the same forms as
     CLDR's categories (tests/unit/test_i18n.py holds them to it), so one sample number per category
     finds each form."""
-    from babel import Locale
     from flask_babel import get_translations
 
-    locale = Locale.parse(current().format_locale)
     translations = get_translations()
-    forms: dict[str, str] = {}
-    for n in range(0, 200):
-        category = locale.plural_form(n)
-        if category not in forms:
-            forms[category] = translations.ngettext(singular, plural, n).replace("%(num)d", "{n}")
-    return forms
+    return {category: translations.ngettext(singular, plural, n).replace("%(num)d", "{n}")
+            for category, n in _plural_samples(current().format_locale)}
 
 
 # How each language quotes a word; the mirrored guillemets also read right in right-to-left text.

@@ -25,7 +25,8 @@ def visit_check():
     if invitation is None:
         return patient_session.invalid_link()
     # From 30 minutes before, a good check leads on to the waiting room.
-    knock_open = utcnow() >= knocks.knock_opens_at(invitation) and utcnow() <= invitation.ends_at
+    now = utcnow()
+    knock_open = knocks.knock_opens_at(invitation) <= now <= invitation.ends_at
     return render_template("check/check.html", knock_open=knock_open, **page_context(invitation=invitation))
 
 

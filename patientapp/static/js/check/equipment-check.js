@@ -8,12 +8,13 @@ import { checkBattery } from './battery-check.js';
 import { classifyBrowser } from './browser-support.js';
 import { Media, errorKey } from './camera.js';
 import { framePolicy } from './frame-policy.js';
-import { Messages, isolate } from './i18n.js';
+import { Messages } from './i18n.js';
 import { LightCheck } from './light-check.js';
 import { MicCheck } from './mic-check.js';
 import { iceReachable, measureNetwork } from './network-check.js';
 import { CheckSection } from './section.js';
 import { playChime } from './speaker-check.js';
+import { isolate } from '../shared/bidi.js';
 import { postJson } from '../shared/post.js';
 
 const ORDER = ['fail', 'warn', 'pending', 'ok'];

@@ -2,12 +2,6 @@
  * Messages for the check's scripts. Every sentence is translated on the server (gettext) and
  * arrives in the page's JSON configuration; scripts never hard-code user-visible text.
  */
-/**
- * A number or a Latin word kept in one piece, in its own direction, inside right-to-left text
- * (first-strong isolate … pop directional isolate): the script's <bdi>, for text set with textContent.
- */
-export const isolate = (text) => `\u2068${text}\u2069`;
-
 export class Messages {
   /** @param {Record<string, string>} table key → translated text with %(name)s placeholders */
   constructor(table, lang) {

@@ -7,6 +7,7 @@
  * say so calmly and tell the clinic (R59).
  */
 import { platformOf } from '../check/browser-support.js';
+import { isolate } from '../shared/bidi.js';
 import { chime } from '../shared/chime.js';
 import { datasetKey } from '../shared/dataset-key.js';
 import { plural } from '../shared/plural.js';
@@ -212,8 +213,8 @@ class WaitingRoom {
    * the way back to the room while this browser may still use it, and a new knock the clinic sees.
    */
   joined(status) {
-    // First-strong isolates keep a time like "10:32 ص" in one piece inside right-to-left text.
-    const time = status.admitted_at ? `\u2068${status.admitted_at}\u2069` : '';
+    // The time keeps its order inside right-to-left text.
+    const time = status.admitted_at ? isolate(status.admitted_at) : '';
     const $rejoin = this.$('.pa-js-rejoin');
     if (status.rejoin_url) {
       this.show('joined', this.text.joinedTitle, this.text.joinedRejoin.replace('{time}', time));
