@@ -24,7 +24,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -68,7 +68,7 @@ def invitations(db_url: str, count: int) -> list[str]:
         clinic = Clinic(slug="faults", display_name="Faults", phone="+4712345678", time_zone="Europe/Oslo",
                         room_settings={})
         session.add(clinic)
-        start = datetime.now(timezone.utc) + timedelta(minutes=5)
+        start = datetime.now(UTC) + timedelta(minutes=5)
         for _ in range(count):
             tokens.append(invitations.create_invitation(session, clinic, start, start + timedelta(minutes=30), "nb")[1])
     database.dispose()

@@ -80,7 +80,7 @@ def main() -> None:
     print("| page | HTML raw / gzip | CSS raw / gzip | JS raw / gzip | images raw / gzip | total gzip | network probe |")
     print("|---|---|---|---|---|---|---|")
     for page, totals in results.items():
-        def cell(kind):
+        def cell(kind, totals=totals):
             t = totals.get(kind)
             return f"{t['raw'] / 1024:.1f} / {t['gzip'] / 1024:.1f} KB" if t else "none"
         print(f"| {page} | {cell('HTML')} | {cell('CSS')} | {cell('JS')} | {cell('images')} | "

@@ -89,7 +89,7 @@ def run_lighthouse(url: str, cookie: str | None, out: Path, cpu_slowdown: float 
         command.append("--extra-headers=" + json.dumps({"Cookie": cookie}))
     if cpu_slowdown:
         command.append(f"--throttling.cpuSlowdownMultiplier={cpu_slowdown}")
-    for attempt in range(3):
+    for _attempt in range(3):
         # Lighthouse sometimes loses its trace on a busy machine (NO_NAVSTART): try again.
         done = subprocess.run(command, timeout=240, env={**os.environ, "CHROME_PATH": CHROME})
         if done.returncode == 0:

@@ -36,7 +36,7 @@ import tempfile
 import threading
 import time
 from collections import Counter, defaultdict
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -124,7 +124,7 @@ class Connection:
 def prepare(db_url: str, patients: int, base: str, clinics: int = 1) -> tuple[list[tuple[str, int]], list[str]]:
     """Invitations starting now (knocking allowed), spread over `clinics` clinics (a hospital's
     departments), one room each, and one signed-in staff member per clinic."""
-    from patientapp import create_app, staff_access, invitations
+    from patientapp import create_app, invitations, staff_access
     from patientapp.models import Clinic, Staff, utcnow
 
     app = create_app({"DATABASE_URL": db_url, "SECRET_KEY": "bench-secret-" * 4, "PUBLIC_BASE_URL": base,
@@ -134,7 +134,7 @@ def prepare(db_url: str, patients: int, base: str, clinics: int = 1) -> tuple[li
     tokens, staff_tokens = [], []
     clinics = max(1, clinics)
     with app.app_context(), database.sessions() as session, session.begin():
-        start = datetime.now(timezone.utc) + timedelta(minutes=5)
+        start = datetime.now(UTC) + timedelta(minutes=5)
         for c in range(clinics):
             mine = range(c, patients, clinics)
             clinic = Clinic(slug=f"bench-{c}-{random.randrange(10**9)}", display_name=f"Bench {c}",
@@ -182,7 +182,7 @@ class Run:
         started = time.monotonic()
         try:
             status, data = await asyncio.wait_for(conn.request(method, path, body, headers), timeout=timeout)
-        except (ConnectionError, OSError, asyncio.IncompleteReadError, asyncio.TimeoutError) as error:
+        except (TimeoutError, ConnectionError, OSError, asyncio.IncompleteReadError) as error:
             self.errors[(kind, type(error).__name__)] += 1
             conn.close()
             return None

@@ -9,9 +9,9 @@ from pathlib import Path
 
 from flask import Flask, g, request, url_for
 from flask.json.provider import DefaultJSONProvider
-from markupsafe import Markup
 from flask_babel import Babel
 from flask_wtf.csrf import CSRFProtect
+from markupsafe import Markup
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import BuildError
 
@@ -90,7 +90,8 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     # Blueprints: the patient's pages, the equipment check, the public pages, the clinic's workspace.
     from .check import bp as check_bp
-    from .embed import CookielessEmbeds, bp as embed_bp
+    from .embed import CookielessEmbeds
+    from .embed import bp as embed_bp
     from .patient import bp as patient_bp
     from .public import bp as public_bp
     from .pwa.views import bp as pwa_bp

@@ -33,7 +33,7 @@ COMPRESSIBLE = {".css", ".js", ".mjs", ".svg", ".json", ".txt", ".webmanifest", 
 # (how a module names a worklet or worker next to itself).
 _SPECIFIER = re.compile(
     r"""(?P<head>\bfrom\s*|\bimport\s*\(?\s*|\bnew\s+URL\(\s*)(?P<q>['"])(?P<spec>\.\.?/[^'"\s]+)(?P=q)""")
-_HASHED_NAME = re.compile(r"^(?P<stem>.+)\.(?P<hash>[0-9a-f]{%d})(?P<ext>\.[A-Za-z0-9]+)$" % HASH_LENGTH)
+_HASHED_NAME = re.compile(rf"^(?P<stem>.+)\.(?P<hash>[0-9a-f]{{{HASH_LENGTH}}})(?P<ext>\.[A-Za-z0-9]+)$")
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,8 @@ from pathlib import Path
 
 from flask import current_app, g, request
 from sqlalchemy import create_engine, event
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"

@@ -3,15 +3,15 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timedelta, timezone
-from typing import Iterator
+from datetime import UTC, datetime, timedelta
 
 from flask import Flask, current_app
 from sqlalchemy import select
 from werkzeug.serving import make_server
 
-from . import audit, i18n, paths, rooms, staff_access, invitations
+from . import audit, i18n, invitations, paths, rooms, staff_access
 from .models import Clinic, Staff, utcnow
 
 DEMO_CLINIC = {
@@ -25,7 +25,7 @@ DEMO_CLINIC = {
 
 def create_demo(now: datetime | None = None) -> list[dict]:
     """A demo clinic and one invitation per language, starting within the next half hour."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     database = current_app.extensions["patientapp.db"]
     with database.sessions() as session, session.begin():
         clinic = session.scalar(select(Clinic).where(Clinic.slug == DEMO_CLINIC["slug"]))

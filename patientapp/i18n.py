@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 
 from flask import g, request, session
 from markupsafe import Markup
@@ -90,7 +90,7 @@ def current() -> Language:
     return LANGUAGES.get(str(get_locale()), LANGUAGES[DEFAULT])
 
 
-@lru_cache(maxsize=None)
+@cache
 def _plural_samples(format_locale: str) -> tuple[tuple[str, int], ...]:
     """One sample number per CLDR plural category of a locale, found once per locale."""
     from babel import Locale

@@ -5,7 +5,7 @@ Hand-written rather than a dependency: one event with five text fields does not 
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 
 def _escape(text: str) -> str:
@@ -27,7 +27,7 @@ def _fold(line: str) -> str:
 
 
 def _utc(dt: datetime) -> str:
-    return dt.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    return dt.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
 def event(*, uid_seed: str, host: str, start: datetime, end: datetime, summary: str,

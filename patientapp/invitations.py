@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -101,13 +101,13 @@ def local_to_utc(day: date, at: time, time_zone: str) -> datetime:
     wall = datetime.combine(day, at)
     first, second = wall.replace(tzinfo=zone, fold=0), wall.replace(tzinfo=zone, fold=1)
     if first.utcoffset() == second.utcoffset():
-        return first.astimezone(timezone.utc)
-    moments = sorted([first.astimezone(timezone.utc), second.astimezone(timezone.utc)])
+        return first.astimezone(UTC)
+    moments = sorted([first.astimezone(UTC), second.astimezone(UTC)])
     change = _transition_between(moments[0], moments[1], zone)
     offsets = sorted([first.utcoffset(), second.utcoffset()])
     start, end = (change + offsets[0]).replace(tzinfo=None), (change + offsets[1]).replace(tzinfo=None)
     # In a gap the wall time maps back to another wall time; a repeated one maps back to itself.
-    kind = "repeated" if first.astimezone(timezone.utc).astimezone(zone).replace(tzinfo=None) == wall else "gap"
+    kind = "repeated" if first.astimezone(UTC).astimezone(zone).replace(tzinfo=None) == wall else "gap"
     raise AmbiguousLocalTime(kind, start, end)
 
 

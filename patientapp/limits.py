@@ -16,8 +16,8 @@ import logging
 import math
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from flask import Flask, current_app, g, jsonify, render_template, request, session
 from flask_babel import ngettext

@@ -63,7 +63,7 @@ def sign_ref(secret_key: str, ref: str, purpose: str) -> str:
 def unsign_ref(secret_key: str, signed: str, max_age_for: dict[str, int | None]) -> str | None:
     """The ref inside a signed link, or None if it is forged, malformed or too old."""
     letter, _, rest = signed.partition(".")
-    purpose = next((p for p, l in PURPOSES.items() if l == letter), None)
+    purpose = next((p for p, mark in PURPOSES.items() if mark == letter), None)
     if purpose is None or not rest or len(signed) > 200:
         return None
     try:

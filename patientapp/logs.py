@@ -16,7 +16,7 @@ import re
 import secrets
 import sys
 import threading
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from werkzeug.wsgi import ClosingIterator
 
@@ -178,7 +178,7 @@ class JsonFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         entry = {
-            "time": datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="milliseconds"),
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname,
             "logger": record.name,
             "message": redact(_TERMINAL_COLOURS.sub("", _message(record))),

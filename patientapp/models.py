@@ -1,10 +1,23 @@
 """SQLAlchemy tables. Deliberately small: no names, national ID numbers or notes (R52)."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
-from sqlalchemy import (JSON, Boolean, DateTime, ForeignKey, Index, Integer, LargeBinary, MetaData, String, Text,
-                        TypeDecorator, UniqueConstraint, false)
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 # Stable constraint names, so that Alembic migrations read the same on SQLite and PostgreSQL.
@@ -28,14 +41,14 @@ class UTCDateTime(TypeDecorator):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given to a UTC column")
-        return value.astimezone(timezone.utc).replace(tzinfo=None)
+        return value.astimezone(UTC).replace(tzinfo=None)
 
     def process_result_value(self, value, dialect):
-        return None if value is None else value.replace(tzinfo=timezone.utc)
+        return None if value is None else value.replace(tzinfo=UTC)
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class Base(DeclarativeBase):
@@ -55,7 +68,7 @@ class Clinic(Base):
     room_settings: Mapped[dict] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    invitations: Mapped[list["Invitation"]] = relationship(back_populates="clinic")
+    invitations: Mapped[list[Invitation]] = relationship(back_populates="clinic")
 
 
 class Invitation(Base):
@@ -106,7 +119,7 @@ class Staff(Base):
     disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     clinic: Mapped[Clinic] = relationship(lazy="joined")
-    passkeys: Mapped[list["Passkey"]] = relationship(back_populates="staff", cascade="all, delete-orphan")
+    passkeys: Mapped[list[Passkey]] = relationship(back_populates="staff", cascade="all, delete-orphan")
 
     @property
     def is_admin(self) -> bool:

@@ -8,9 +8,9 @@ from datetime import timedelta
 from flask import current_app, g, render_template, session
 
 from . import i18n, invitations
-from .paths import DEVICE_KEY, GENERATION_KEY, VISIT_KEY
 from .db import get_session
 from .models import Invitation, utcnow
+from .paths import DEVICE_KEY, GENERATION_KEY, VISIT_KEY
 
 
 def window() -> invitations.Window:

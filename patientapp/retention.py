@@ -13,11 +13,11 @@ deletes nothing more. No Flask here: the CLI (cli.py) passes the settings in.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Iterator
 
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session

@@ -16,9 +16,10 @@ import unicodedata
 import urllib.error
 import urllib.request
 from collections import deque
-from datetime import datetime, timezone
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Callable, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 from urllib.parse import urlsplit
 
 from . import timefmt
@@ -161,7 +162,7 @@ class Gateway(Protocol):
 
 
 def _utc_now() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 # One lock for every outbox instance: the app may build a new gateway per request.
@@ -288,7 +289,7 @@ class HttpGateway:
         if token:
             self._authorization = "Bearer " + token
         elif username:
-            pair = f"{username}:{password or ''}".encode("utf-8")
+            pair = f"{username}:{password or ''}".encode()
             self._authorization = "Basic " + base64.b64encode(pair).decode("ascii")
         self._opener = urllib.request.build_opener(_NoRedirects)
 

@@ -60,7 +60,7 @@ class RelyingParty:
     origin: str
 
     @classmethod
-    def from_base_url(cls, base_url: str, name: str) -> "RelyingParty":
+    def from_base_url(cls, base_url: str, name: str) -> RelyingParty:
         parts = urlsplit(base_url)
         return cls(id=parts.hostname or "localhost", name=name, origin=f"{parts.scheme}://{parts.netloc}")
 

@@ -24,16 +24,16 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Callable, Iterable
 
 from sqlalchemy import Integer, and_, any_, bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Connection, Engine
 
-from .models import Invitation, Knock, utcnow
 from .knocks import ACTIVE
+from .models import Invitation, Knock, utcnow
 
 log = logging.getLogger(__name__)
 

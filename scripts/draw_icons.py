@@ -30,7 +30,7 @@ def _rounded_rect(x, y, left, top, right, bottom, radius) -> bool:
 
 def _in_polygon(x, y, points) -> bool:
     inside = False
-    for (x1, y1), (x2, y2) in zip(points, points[1:] + points[:1]):
+    for (x1, y1), (x2, y2) in zip(points, points[1:] + points[:1], strict=True):
         if (y1 > y) != (y2 > y) and x < x1 + (y - y1) * (x2 - x1) / (y2 - y1):
             inside = not inside
     return inside
@@ -71,7 +71,7 @@ def draw(size: int, maskable: bool) -> list[bytes]:
                 row += bytes(4)
                 continue
             share = fg / bg
-            colour = [round(t + (w - t) * share) for t, w in zip(TEAL, WHITE)]
+            colour = [round(t + (w - t) * share) for t, w in zip(TEAL, WHITE, strict=True)]
             row += bytes(colour + [round(alpha * 255)])
         rows.append(bytes(row))
     return rows

@@ -9,8 +9,7 @@ import os
 import secrets
 import subprocess
 import sys
-
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -148,7 +147,7 @@ class Invitations:
                 session.add(clinic)
             if room_settings is not None:
                 clinic.room_settings = room_settings
-            start = datetime.now(timezone.utc) + starts_in
+            start = datetime.now(UTC) + starts_in
             invitation, token = invitations.create_invitation(session, clinic, start, start + duration, language, label=label)
             if state:
                 invitation.state = state

@@ -14,6 +14,7 @@ Used by tests/integration/test_scale_out.py, tests/integration/test_faults.py an
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import http.client
 import json
@@ -71,7 +72,7 @@ class Instance:
         self.process: subprocess.Popen | None = None
         self._log = None
 
-    def launch(self) -> "Instance":
+    def launch(self) -> Instance:
         """Start gunicorn without waiting for it (`wait_until_serving`): several can boot at once."""
         self._log = open(self.log_path, "ab")
         self.process = subprocess.Popen(
@@ -79,7 +80,7 @@ class Instance:
             cwd=ROOT, env=self.env, stdout=self._log, stderr=subprocess.STDOUT)
         return self
 
-    def start(self, timeout: float = 30) -> "Instance":
+    def start(self, timeout: float = 30) -> Instance:
         self.launch().wait_until_serving(timeout)
         return self
 
@@ -178,7 +179,7 @@ class Browser:
         self.language = language
         self.csrf: str | None = None
 
-    def use(self, instance: Instance) -> "Browser":
+    def use(self, instance: Instance) -> Browser:
         """The same browser (same cookies), now reaching another instance."""
         self.instance = instance
         return self
@@ -290,7 +291,7 @@ class WaitingPage(threading.Thread):
         return any(at > moment and status != 200 for at, status, _body in self.answers)
 
 
-def admin_staff(browser: Browser, passkey: "SoftPasskey", enrolment_link: str, name: str = "Work PC") -> Answer:
+def admin_staff(browser: Browser, passkey: SoftPasskey, enrolment_link: str, name: str = "Work PC") -> Answer:
     """Follow an enrolment link and create a passkey, as the enrolment page's script does."""
     path = "/" + enrolment_link.split("/", 3)[3]
     assert browser.get(path).status == 303
@@ -302,7 +303,7 @@ def admin_staff(browser: Browser, passkey: "SoftPasskey", enrolment_link: str, n
     return created
 
 
-def sign_in(browser: Browser, passkey: "SoftPasskey") -> Answer:
+def sign_in(browser: Browser, passkey: SoftPasskey) -> Answer:
     """Sign in with a passkey, as the sign-in page's script does; the staff cookie lands in the jar."""
     assert browser.page("/staff/login").status == 200
     options = browser.post_json("/staff/webauthn/login/options")
@@ -433,10 +434,8 @@ class TcpProxy:
         with self._lock:
             self._pairs.discard(pair)
         for sock in pair:
-            try:
+            with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
             sock.close()
 
     def cut(self) -> None:
@@ -466,7 +465,7 @@ class RedisServer:
     def url(self) -> str:
         return f"redis://127.0.0.1:{self.port}/0"
 
-    def start(self) -> "RedisServer":
+    def start(self) -> RedisServer:
         binary = shutil.which("redis-server") or "/usr/bin/redis-server"
         self.process = subprocess.Popen([binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
                                          "--appendonly", "no", "--dir", "/tmp"],

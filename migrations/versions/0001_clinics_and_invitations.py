@@ -1,13 +1,13 @@
 """clinics and invitations
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-23 07:05:50.934022
 """
-from alembic import op
 import sqlalchemy as sa
-import patientapp.models
+from alembic import op
 
+import patientapp.models
 
 revision = '0001'
 down_revision = None

@@ -4,10 +4,10 @@ Revision ID: 0002
 Revises: 0001
 Create Date: 2026-11-23 07:25:04.310129
 """
-from alembic import op
 import sqlalchemy as sa
-import patientapp.models
+from alembic import op
 
+import patientapp.models
 
 revision = '0002'
 down_revision = '0001'

@@ -4,10 +4,10 @@ Revision ID: 0003
 Revises: 0002
 Create Date: 2026-11-23 07:51:05.252236
 """
-from alembic import op
 import sqlalchemy as sa
-import patientapp.models
+from alembic import op
 
+import patientapp.models
 
 revision = '0003'
 down_revision = '0002'

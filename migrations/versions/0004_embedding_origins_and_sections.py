@@ -4,10 +4,10 @@ Revision ID: 0004
 Revises: 0003
 Create Date: 2026-11-30 21:05:00
 """
-from alembic import op
 import sqlalchemy as sa
-import patientapp.models
+from alembic import op
 
+import patientapp.models
 
 revision = '0004'
 down_revision = '0003'

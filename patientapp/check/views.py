@@ -5,7 +5,7 @@ import os
 
 from flask import abort, current_app, jsonify, render_template, request
 
-from .. import equipment_check, patient_session, knocks
+from .. import equipment_check, knocks, patient_session
 from ..db import get_session
 from ..models import utcnow
 from . import bp

@@ -8,7 +8,7 @@ import qrcode.image.svg
 from flask import Response, current_app, g, redirect, render_template, url_for
 from flask_babel import gettext as _
 
-from .. import appointment, i18n, ics, links, patient_session, invitations
+from .. import appointment, i18n, ics, invitations, links, patient_session
 from ..db import get_session
 from ..models import Invitation, utcnow
 from . import bp

@@ -6,7 +6,7 @@ from urllib.parse import urlsplit
 
 from flask import current_app, g, jsonify, redirect, render_template, request, url_for
 
-from .. import appointment, audit, i18n, rooms, timefmt, patient_session, invitations, knocks, status_hold, concurrency
+from .. import appointment, audit, concurrency, i18n, invitations, knocks, patient_session, rooms, status_hold, timefmt
 from ..db import begin_write, close_session, get_session
 from ..models import Invitation, utcnow
 from . import bp

@@ -5,7 +5,7 @@ import logging
 
 from flask import abort, current_app, g, jsonify, render_template, request
 
-from .. import appointment, csrf, i18n, readiness, patient_session
+from .. import appointment, csrf, i18n, patient_session, readiness
 from ..guides import SLUGS
 from ..models import utcnow
 from . import bp

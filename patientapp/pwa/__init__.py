@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from .. import paths
@@ -52,7 +52,7 @@ CONTACT_UNTIL_HEADER = "Patientapp-Contact-Until"
 def contact_until(link_ends: datetime) -> int:
     """When the clinic's number must leave the device: the link's end, rounded up to the hour."""
     if link_ends.tzinfo is None:  # SQLite gives naive UTC
-        link_ends = link_ends.replace(tzinfo=timezone.utc)
+        link_ends = link_ends.replace(tzinfo=UTC)
     seconds = int(link_ends.timestamp())
     return -(-seconds // 3600) * 3600
 

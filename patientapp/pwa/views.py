@@ -5,9 +5,10 @@ import hashlib
 from datetime import timedelta
 
 from flask import Blueprint, Response, abort, current_app, jsonify, make_response, render_template, request, url_for
-from flask_babel import force_locale, gettext as _, pgettext
+from flask_babel import force_locale, pgettext
+from flask_babel import gettext as _
 
-from .. import appointment, i18n, pwa, patient_session
+from .. import appointment, i18n, patient_session, pwa
 
 bp = Blueprint("pwa", __name__)
 

@@ -12,7 +12,7 @@ from flask_babel import ngettext, pgettext
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, lazyload
 
-from .. import equipment_check, i18n, rooms, timefmt, invitations, knocks
+from .. import equipment_check, i18n, invitations, knocks, rooms, timefmt
 from ..models import Clinic, Invitation, Knock
 
 STALE_AFTER = timedelta(seconds=20)  # a waiting patient not heard from in this long may have lost the page

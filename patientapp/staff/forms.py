@@ -4,9 +4,18 @@ from __future__ import annotations
 from flask import request
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import (BooleanField, DateField, EmailField, IntegerField, SelectChoice, SelectField, StringField,
-                     TextAreaField, TimeField)
 from werkzeug.datastructures import MultiDict
+from wtforms import (
+    BooleanField,
+    DateField,
+    EmailField,
+    IntegerField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+    TimeField,
+)
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
 from .. import clinic_websites, i18n, invitations

@@ -13,10 +13,11 @@ from markupsafe import Markup
 from sqlalchemy import select
 from wtforms import SelectChoice
 
-from .. import appointment, audit, i18n, links, rooms, sms, staff_access, invitations, knocks
+from .. import appointment, audit, i18n, invitations, knocks, links, rooms, sms, staff_access
 from ..db import get_session
 from ..models import Clinic, Invitation, Knock, Passkey, Staff, utcnow
-from . import bp, dashboard as board
+from . import bp
+from . import dashboard as board
 from .forms import InvitationForm, LinkForm, RoomForm, SmsForm, StaffForm
 from .guard import admin_required, load_staff
 

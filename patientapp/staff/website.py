@@ -3,9 +3,8 @@ and check, the clinic's own section of the guides per language, the snippet to p
 from __future__ import annotations
 
 from flask import abort, current_app, g, redirect, render_template, request, url_for
-from flask_babel import force_locale
+from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from markupsafe import escape
 
 from .. import audit, clinic_websites, i18n

@@ -8,9 +8,9 @@ A new page is one line in PUBLIC_PAGES, PATIENT_PAGES or STAFF_PAGES.
 from __future__ import annotations
 
 import re  # noqa: F401
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta, timezone
-from typing import Callable
 
 import pytest
 from playwright.sync_api import expect

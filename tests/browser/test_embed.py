@@ -266,8 +266,8 @@ def test_two_frames_on_one_page_each_fit_their_own_content(pages, registered):
     while True:
         heights = [h.evaluate("f => f.getBoundingClientRect().height") for h in handles]
         wants = [content_height(f) for f in frames]
-        if all(abs(h - w) <= 1 for h, w in zip(heights, wants)) or time.monotonic() > deadline:
+        if all(abs(h - w) <= 1 for h, w in zip(heights, wants, strict=True)) or time.monotonic() > deadline:
             break
         page.wait_for_timeout(200)
-    assert all(abs(h - w) <= 1 for h, w in zip(heights, wants)), (heights, wants)
+    assert all(abs(h - w) <= 1 for h, w in zip(heights, wants, strict=True)), (heights, wants)
     assert abs(wants[0] - wants[1]) > 50  # different pages, different heights: neither took the other's

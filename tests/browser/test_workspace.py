@@ -15,20 +15,6 @@ from patientapp.models import AuditEvent
 from tests.browser.helpers import create_invitation, knock, sign_out
 
 
-
-
-
-
-
-
-
-
-
-
-
-
-
-
 def test_the_whole_journey(staff_page, pages, axe, db):
     link = create_invitation(staff_page, "ar")
     assert re.search(r"/i/[A-Za-z0-9_-]{43}$", link)

@@ -266,7 +266,7 @@ class World:
             self.dirty = False
 
     def build(self):
-        from patientapp import staff_access, invitations, knocks
+        from patientapp import invitations, knocks, staff_access
         from patientapp.models import Base, Clinic, Passkey, Staff, utcnow
 
         app = self.app

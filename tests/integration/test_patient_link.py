@@ -1,12 +1,12 @@
 """The link from the SMS, the landing page, the calendar and the QR code (R1–R5, R9, R25, R27)."""
 import re
-from datetime import timedelta
+from datetime import UTC, timedelta
 from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import select
 
-from patientapp import i18n, links, invitations
+from patientapp import i18n, invitations, links
 from patientapp.models import Invitation
 from tests.conftest import html_without_nonce
 from tests.pages import assert_page_ok
@@ -74,11 +74,11 @@ def test_landing_page_says_today_and_the_oslo_time(client, invitation_factory, a
     invitation, token = invitation_factory.create(language="nb", starts_in=timedelta(minutes=10))
     _open(client, token)
     html = client.get("/visit").get_data(as_text=True)
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from patientapp.timefmt import describe
 
-    shown = describe(invitation.starts_at, invitation.ends_at, "Europe/Oslo", "nb", datetime.now(timezone.utc))
+    shown = describe(invitation.starts_at, invitation.ends_at, "Europe/Oslo", "nb", datetime.now(UTC))
     assert shown.start in html and shown.end in html and shown.date in html
     if shown.relative_day == "today":
         assert "I dag" in html

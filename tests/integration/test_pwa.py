@@ -4,7 +4,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import struct
-from datetime import timedelta, timezone
+from datetime import UTC, timedelta
 
 import pytest
 from bs4 import BeautifulSoup
@@ -149,7 +149,7 @@ def test_offline_page_with_an_invitation_shows_the_clinic_number_until_the_link_
     assert soup.select_one("main a[href='tel:+4722334455']").get_text(strip=True) == "+47 22 33 44 55"
     until = int(response.headers[pwa.CONTACT_UNTIL_HEADER])
     ends = invitation.ends_at + timedelta(minutes=app.config["LINK_GRACE_MINUTES"])
-    ends = int((ends if ends.tzinfo else ends.replace(tzinfo=timezone.utc)).timestamp())
+    ends = int((ends if ends.tzinfo else ends.replace(tzinfo=UTC)).timestamp())
     assert until % 3600 == 0 and ends <= until < ends + 3600
     body = response.get_data(as_text=True)
     # Nothing about the patient, not even the clinic's name: only its number.

@@ -17,9 +17,8 @@ import redis
 from limits import parse
 from webauthn.helpers import bytes_to_base64url
 
-from patientapp import config, create_app, limits, links, knocks
+from patientapp import config, create_app, knocks, limits, links
 from patientapp.models import Passkey
-
 from tests.conftest import TEST_CONFIG
 from tests.integration.helpers import StaffClient, create_invitation, link_token
 

@@ -5,7 +5,6 @@ import socket
 from sqlalchemy import text
 
 from patientapp import create_app, readiness
-
 from tests.conftest import TEST_CONFIG
 
 OK, UNAVAILABLE = b'{"status":"ok"}', b'{"status":"unavailable"}'

@@ -1,14 +1,14 @@
 """`flask purge` (R54, R49) on each database: what goes when, what stays, and what the audit keeps."""
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
-from patientapp import audit, retention, sms, invitations, knocks
+from patientapp import audit, invitations, knocks, retention, sms
 from patientapp.models import AuditEvent, Challenge, Clinic, Enrolment, Invitation, Knock, Staff, StaffSession
 
-UTC = timezone.utc
+UTC = UTC
 END = datetime(2026, 3, 29, 10, 30, tzinfo=UTC)  # an appointment 10:00-10:30 UTC (the DST Sunday)
 START = END - timedelta(minutes=30)
 RETENTION = timedelta(hours=24)

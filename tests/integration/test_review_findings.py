@@ -2,7 +2,7 @@
 a replaced link that kept working, a room address after its window, appointments in year 9999 or in a
 clock change's gap, and a completed invitation that could still be cancelled (R3, R10, R12, R22, R65)."""
 import re
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from html import unescape
 from zoneinfo import ZoneInfo
 
@@ -169,7 +169,7 @@ def test_times_the_clocks_skip_or_repeat_are_refused(sign_in, db, month, words):
     assert fine.status_code == 200
     invitation = _invitation(db, link_token(fine))
     expected = datetime.combine(day, datetime.min.time().replace(hour=3, minute=30), tzinfo=OSLO)
-    assert invitation.starts_at == expected.astimezone(timezone.utc)
+    assert invitation.starts_at == expected.astimezone(UTC)
 
 
 @pytest.mark.parametrize("state", [invitations.COMPLETED, invitations.WITHDRAWN, invitations.CANCELLED, invitations.EXPIRED])

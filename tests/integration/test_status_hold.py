@@ -4,10 +4,8 @@ something changes, on both databases, across app instances, and never at the cos
 import threading
 from datetime import timedelta
 
-
 from patientapp import create_app, knocks, status_hold
 from patientapp.models import Knock, utcnow
-
 from tests.conftest import TEST_CONFIG
 from tests.integration.helpers import fresh, knocking_patient
 

@@ -3,7 +3,7 @@ format per language everywhere, guides that lead back, the check's plain words a
 landing page's first screen, and staff words that are both a button and a status."""
 import json
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -43,7 +43,7 @@ def test_the_sms_the_page_the_letter_and_the_calendar_give_one_time(app, sign_in
     assert clock in waiting
     calendar = patient.get("/visit/calendar.ics").get_data(as_text=True)
     start = datetime.strptime(re.search(r"DTSTART:(\d{8}T\d{6})Z", calendar).group(1), "%Y%m%dT%H%M%S")
-    assert start.replace(tzinfo=timezone.utc).astimezone(OSLO).strftime("%H:%M") == clock
+    assert start.replace(tzinfo=UTC).astimezone(OSLO).strftime("%H:%M") == clock
 
 
 def _patient_with_session(app, invitation_factory):

@@ -9,29 +9,9 @@ import pytest
 from bs4 import BeautifulSoup
 from sqlalchemy import select, text
 
-from patientapp import links, sms, staff_access, invitations, knocks
+from patientapp import invitations, knocks, links, sms, staff_access
 from patientapp.models import AuditEvent, Clinic, Invitation, Knock, Staff, utcnow
 from tests.integration.helpers import create_invitation, fresh, knocking_patient, link_token
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
 
 
 def test_staff_pages_need_a_session(client):

@@ -85,7 +85,7 @@ def differences(reference: list[Section], translation: list[Section]) -> list[st
             + _headings(got_headings)
         ]
     found = []
-    for number, (ref, got) in enumerate(zip(reference, translation)):
+    for number, (ref, got) in enumerate(zip(reference, translation, strict=False)):
         if number == 0:
             where = f'under the title ("{ref.heading}" / "{got.heading}")'
         else:

@@ -1,8 +1,8 @@
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from patientapp import ics
 
-UTC = timezone.utc
+UTC = UTC
 
 
 def _event(**overrides):

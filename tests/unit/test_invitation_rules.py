@@ -1,13 +1,13 @@
 """The invitation's rules that the outside review found missing: every (state, action) pair goes through
 the domain module, appointments lie between today and the horizon, and clock changes are named (R3, R65)."""
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
 from patientapp import invitations, knocks
 from patientapp.models import Clinic, Invitation, Knock, Staff
 
-UTC = timezone.utc
+UTC = UTC
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 LAPSE = timedelta(minutes=15)
 ACTIONS = ("reschedule", "replace-link", "cancel", "knock", "admit", "complete", "withdraw")

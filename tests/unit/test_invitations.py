@@ -1,5 +1,5 @@
 """The invitation's state machine and storage, on each database backend."""
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -9,7 +9,7 @@ from sqlalchemy import inspect, text
 from patientapp import invitations
 from patientapp.models import Base, Clinic, Invitation
 
-UTC = timezone.utc
+UTC = UTC
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 
 
@@ -96,7 +96,7 @@ def test_state_machine():
     invitations.transition(invitation, invitations.WITHDRAWN, NOW)
     with pytest.raises(invitations.InvalidTransition):
         invitations.transition(invitation, invitations.KNOCKING, NOW)
-    for state, allowed in invitations.TRANSITIONS.items():
+    for allowed in invitations.TRANSITIONS.values():
         assert allowed <= set(invitations.STATES)
     assert invitations.TRANSITIONS[invitations.CANCELLED] == frozenset()
 

@@ -1,12 +1,12 @@
 """The waiting room's rules, on each database backend: window, consent, idempotency, lapse, admission."""
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from patientapp import invitations, knocks
 from patientapp.models import Clinic, Invitation, Staff
 
-UTC = timezone.utc
+UTC = UTC
 START = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 LAPSE = timedelta(minutes=15)
 

@@ -1,13 +1,13 @@
 """What the installable app keeps and for how long: plain functions of patientapp.pwa."""
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from patientapp import i18n, pwa
 
 
 def test_clinic_number_expiry_is_the_link_end_rounded_up_to_the_hour():
-    at = datetime(2026, 3, 29, 0, 30, tzinfo=timezone.utc)  # the night clocks change in Norway
-    assert pwa.contact_until(at) == int(datetime(2026, 3, 29, 1, 0, tzinfo=timezone.utc).timestamp())
-    exact = datetime(2026, 3, 29, 1, 0, tzinfo=timezone.utc)
+    at = datetime(2026, 3, 29, 0, 30, tzinfo=UTC)  # the night clocks change in Norway
+    assert pwa.contact_until(at) == int(datetime(2026, 3, 29, 1, 0, tzinfo=UTC).timestamp())
+    exact = datetime(2026, 3, 29, 1, 0, tzinfo=UTC)
     assert pwa.contact_until(exact) == int(exact.timestamp())
     # SQLite hands back naive UTC: the same instant.
     assert pwa.contact_until(at.replace(tzinfo=None)) == pwa.contact_until(at)

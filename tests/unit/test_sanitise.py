@@ -1,5 +1,4 @@
 import re
-
 from html.parser import HTMLParser
 
 import pytest

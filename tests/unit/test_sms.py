@@ -9,15 +9,25 @@ import socket
 import stat
 import threading
 import time
-
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from patientapp.sms import (
-    GSM_BASIC, GSM_EXTENSION, Gateway, HttpGateway, InvalidPhone, OutboxGateway, SendError,
-    encoding, gateway_from_config, mask_phone, normalise_phone, render_text, segments,
+    GSM_BASIC,
+    GSM_EXTENSION,
+    Gateway,
+    HttpGateway,
+    InvalidPhone,
+    OutboxGateway,
+    SendError,
+    encoding,
+    gateway_from_config,
+    mask_phone,
+    normalise_phone,
+    render_text,
+    segments,
 )
 
 TEMPLATE = "Video appointment with %(clinic)s %(date)s at %(time)s. Open: %(link)s"
@@ -29,7 +39,7 @@ SECRET_TEXT = "Video appointment with Nordby helsesenter. Open: " + LINK
 
 
 def utc(*args):
-    return datetime(*args, tzinfo=timezone.utc)
+    return datetime(*args, tzinfo=UTC)
 
 
 def render(**overrides):
@@ -255,7 +265,7 @@ def test_outbox_round_trip(tmp_path):
     assert newest["to"] == "+47 ••••• 567" and newest["segments"] == 1
     assert newest["at"].endswith("Z")
     at = datetime.fromisoformat(newest["at"].replace("Z", "+00:00"))
-    assert abs((datetime.now(timezone.utc) - at).total_seconds()) < 60
+    assert abs((datetime.now(UTC) - at).total_seconds()) < 60
     assert [r["text"] for r in outbox.read(limit=2)] == ["message 2", "message 1"]
     assert outbox.read(limit=0) == []
 

@@ -1,14 +1,14 @@
 """Passkey options, challenges, enrolment and sessions (R16, R17, R20, R21, R26), on each backend."""
 import base64
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from patientapp import staff_access
 from patientapp.models import Challenge, Clinic, Passkey, Staff
 
-UTC = timezone.utc
+UTC = UTC
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 RP = staff_access.RelyingParty.from_base_url("http://localhost:5000", "patientapp")
 

@@ -1,10 +1,10 @@
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from patientapp.timefmt import describe
 
-UTC = timezone.utc
+UTC = UTC
 
 
 def test_today_and_tomorrow_are_judged_in_oslo_time():
