@@ -11,7 +11,7 @@ PORT ?= 5000
 export PATIENTAPP_PUBLIC_BASE_URL ?= http://localhost:$(PORT)
 
 .DEFAULT_GOAL := help
-.PHONY: help install run demo db-upgrade test test-quick browser services \
+.PHONY: help install run demo db-upgrade lint test test-quick browser services \
 	translations-extract translations-update translations-compile translations-check bench lighthouse lock
 
 help: ## List the targets
@@ -58,11 +58,22 @@ browser: ## Install Debian's Chromium and fonts for the browser tests, if missin
 services: ## Start PostgreSQL and Redis if they are down
 	bash scripts/services.sh
 
-test: install translations-compile browser services translations-check tests/observatory/node_modules/.installed ## Set up and run the whole test suite (SQLite and PostgreSQL)
+test: lint translations-compile browser services translations-check tests/observatory/node_modules/.installed ## Lint, set up and run the whole test suite (SQLite and PostgreSQL)
 	$(PY) -m pytest
 
 test-quick: install translations-compile ## Unit and integration tests on SQLite only
 	$(PY) -m pytest tests/unit tests/integration --db=sqlite
+
+lint: install node_modules/.installed ## ruff (Python, imports), Biome (JavaScript), djlint (templates)
+	$(VENV)/bin/ruff check .
+	./node_modules/.bin/biome lint --error-on-warnings
+	$(VENV)/bin/djlint patientapp/templates --lint
+
+# Biome, pinned in package.json; it ships as one binary, so npm installs no other package.
+node_modules/.installed: package.json package-lock.json
+	@command -v npm >/dev/null || { echo "The JavaScript lint needs npm (Debian: apt-get install npm)" >&2; exit 1; }
+	npm ci --no-audit --no-fund
+	touch $@
 
 # The MDN HTTP Observatory for tests/observatory. --ignore-scripts: its postinstall downloads the HSTS
 # preload and TLD lists from hosts CI cannot reach; scan.mjs supplies the (empty) list a local scan needs.

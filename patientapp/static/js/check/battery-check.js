@@ -13,7 +13,7 @@ export async function checkBattery() {
     if (battery.charging) return { status: 'ok', key: 'battery.charging', level };
     if (battery.level < LOW_BATTERY) return { status: 'warn', key: 'battery.low', level };
     return { status: 'ok', key: 'battery.ok', level };
-  } catch (error) {
+  } catch {
     return { status: 'ok', key: 'battery.unknown' };
   }
 }

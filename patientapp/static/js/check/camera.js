@@ -9,7 +9,7 @@ const VIDEO = { width: { ideal: 1280 }, height: { ideal: 720 } };
 export const KNOWN_ERRORS = ['NotAllowedError', 'NotFoundError', 'NotReadableError', 'SecurityError'];
 
 export function errorKey(device, error) {
-  const name = error && error.name === 'PermissionDeniedError' ? 'NotAllowedError' : error && error.name;
+  const name = error && error.name === 'PermissionDeniedError' ? 'NotAllowedError' : error?.name;
   return `${device}.${KNOWN_ERRORS.includes(name) ? name : 'other'}`;
 }
 
@@ -46,11 +46,11 @@ export class Media {
   }
 
   videoTrack() {
-    return (this.stream && this.stream.getVideoTracks()[0]) || null;
+    return this.stream?.getVideoTracks()[0] || null;
   }
 
   audioTrack() {
-    return (this.stream && this.stream.getAudioTracks()[0]) || null;
+    return this.stream?.getAudioTracks()[0] || null;
   }
 
   /** Cameras the browser lists (labels are known only after permission). */
@@ -65,9 +65,10 @@ export class Media {
    * @param {{deviceId?: string}} [choice]
    */
   async switchCamera(choice = {}) {
+    if (!choice.deviceId) this.facingMode = this.facingMode === 'user' ? 'environment' : 'user';
     const constraints = choice.deviceId
       ? { ...VIDEO, deviceId: { exact: choice.deviceId } }
-      : { ...VIDEO, facingMode: (this.facingMode = this.facingMode === 'user' ? 'environment' : 'user') };
+      : { ...VIDEO, facingMode: this.facingMode };
     const fresh = await navigator.mediaDevices.getUserMedia({ video: constraints });
     const old = this.videoTrack();
     if (old) {
@@ -80,7 +81,7 @@ export class Media {
 
   /** Stop every track: the camera light goes out (R56). */
   stop() {
-    if (this.stream) this.stream.getTracks().forEach((track) => track.stop());
+    for (const track of this.stream?.getTracks() ?? []) track.stop();
     this.stream = null;
   }
 }

@@ -79,7 +79,7 @@ class EquipmentCheck {
       ua: navigator.userAgent,
       touchPoints: navigator.maxTouchPoints || 0,
       secure: window.isSecureContext,
-      getUserMedia: Boolean(navigator.mediaDevices && navigator.mediaDevices.getUserMedia),
+      getUserMedia: Boolean(navigator.mediaDevices?.getUserMedia),
       peerConnection: 'RTCPeerConnection' in window,
     });
     this.platform = result.platform;
@@ -226,7 +226,7 @@ class EquipmentCheck {
       await playChime();
       section.$root.querySelector('.pa-js-heard').hidden = false;
       section.set('pending', this.t('speaker.question'));
-    } catch (error) {
+    } catch {
       section.set('warn', this.t('speaker.failed'));
     }
   }
@@ -246,7 +246,7 @@ class EquipmentCheck {
     const restart = Boolean(this.media.stream);
     this.stopMedia();
     this.$video.hidden = true;
-    Object.values(this.sections).forEach((section) => section.set('pending', ''));
+    for (const section of Object.values(this.sections)) section.set('pending', '');
     this.sections.light.set('pending', this.t('light.waiting'));
     this.$root.querySelector('.pa-js-heard').hidden = true;
     this.runAutomatic();
@@ -292,7 +292,7 @@ class EquipmentCheck {
         this.lastSaved = body;
         this.$root.querySelector('.pa-js-summary-saved').hidden = false;
       }
-    } catch (error) {
+    } catch {
       // Offline: the check still works; the clinic just does not see it this time.
     }
   }

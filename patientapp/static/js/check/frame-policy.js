@@ -14,7 +14,7 @@ export function framePolicy(win) {
   let framed;
   try {
     framed = win.self !== win.top;
-  } catch (error) {
+  } catch {
     framed = true;
   }
   const doc = win.document;

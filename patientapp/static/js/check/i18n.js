@@ -27,7 +27,7 @@ export class Messages {
    */
   t(key, values = {}) {
     const text = this.table[key] ?? '';
-    return text.replace(/%\((\w+)\)[sd]|%%/g, (match, name) => (name ? String(values[name] ?? '') : '%'));
+    return text.replace(/%\((\w+)\)[sd]|%%/g, (_match, name) => (name ? String(values[name] ?? '') : '%'));
   }
 
   /** A percentage (0–100) as the page's language writes it: "68 %", "68%", "٦٨٪". */

@@ -13,7 +13,7 @@ class LevelMeterProcessor extends AudioWorkletProcessor {
   }
 
   process(inputs) {
-    const channel = inputs[0] && inputs[0][0];
+    const channel = inputs[0]?.[0];
     if (channel) {
       for (let i = 0; i < channel.length; i += 1) {
         const sample = channel[i];

@@ -46,7 +46,7 @@ export async function measureNetwork(config) {
     const { goodRttMs, goodMbps, poorMbps } = config.thresholds;
     const status = mbps < poorMbps ? 'fail' : mbps < goodMbps || rttMs >= goodRttMs ? 'warn' : 'ok';
     return { status, key: { ok: 'network.ok', warn: 'network.fair', fail: 'network.poor' }[status], rttMs, mbps };
-  } catch (error) {
+  } catch {
     return { status: 'fail', key: navigator.onLine === false ? 'network.offline' : 'network.poor' };
   }
 }
@@ -58,7 +58,7 @@ export async function measureNetwork(config) {
  * @returns {Promise<boolean|null>} null when there is nothing to test
  */
 export async function iceReachable(iceServers, waitMs = 5000) {
-  if (!iceServers || !iceServers.length || !window.RTCPeerConnection) return null;
+  if (!iceServers?.length || !window.RTCPeerConnection) return null;
   const connection = new RTCPeerConnection({ iceServers });
   try {
     connection.createDataChannel('probe');

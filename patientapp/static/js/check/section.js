@@ -49,7 +49,7 @@ export class CheckSection {
     this.renderHelp(status === 'ok' || status === 'pending' ? [] : advice, guide || this.guide, status);
     if (changed) {
       if (status !== 'pending') this.announce(`${this.title}: ${this.$word.textContent} ${message}`);
-      this.listeners.forEach((listener) => listener(this));
+      for (const listener of this.listeners) listener(this);
     }
   }
 

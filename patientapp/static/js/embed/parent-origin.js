@@ -27,7 +27,7 @@ export function parentOrigin(where, allowed) {
   try {
     const origin = new URL(where.referrer).origin;
     return origin === where.self ? null : ok(origin);
-  } catch (error) {
+  } catch {
     return null;
   }
 }

@@ -78,7 +78,7 @@ export class StatusPoller {
       // a quick answer with nothing new means the server is busy: wait the ordinary interval.
       const news = status.version !== sent;
       if (status.wait && (news || (status.held && Date.now() - started >= 1000))) next = 50 + Math.random() * 250;
-    } catch (error) {
+    } catch {
       if (this.controller !== controller) return; // replaced by a newer question: that one carries on
       this.failures += 1;
       this.onTrouble();

@@ -83,7 +83,7 @@ class WaitingRoom {
       const response = await postJson(this.data.knockUrl, { consent_version: this.data.consent });
       if (!response.ok) throw new Error(String(response.status));
       this.render(await response.json());
-    } catch (error) {
+    } catch {
       this.say(this.text.error);
       this.$('.pa-js-knock').disabled = false;
     }
@@ -261,7 +261,7 @@ class WaitingRoom {
     try {
       await fetch(url, { mode: 'no-cors', cache: 'no-store', credentials: 'omit', signal: controller.signal });
       return true;
-    } catch (error) {
+    } catch {
       return false;
     } finally {
       clearTimeout(timer);

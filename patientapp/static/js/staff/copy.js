@@ -18,7 +18,7 @@ class CopyButton {
       try {
         await navigator.clipboard.writeText(this.$source.value);
         this.$status.textContent = this.$root.dataset.copied || '';
-      } catch (error) {
+      } catch {
         // Refused (permissions): select the text so Ctrl+C or a long press copies it.
         this.$source.select();
       }
@@ -26,4 +26,4 @@ class CopyButton {
   }
 }
 
-document.querySelectorAll('[data-module="pa-copy"]').forEach(($root) => new CopyButton($root).init());
+for (const $root of document.querySelectorAll('[data-module="pa-copy"]')) new CopyButton($root).init();

@@ -48,7 +48,7 @@ class Dashboard {
     try {
       await this.load();
       this.failures = 0;
-    } catch (error) {
+    } catch {
       this.failures += 1; // keep trying, a little slower each time
     }
     setTimeout(() => this.refresh(), this.poll * Math.min(1 + this.failures, 5));

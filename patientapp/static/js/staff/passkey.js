@@ -86,7 +86,7 @@ class Passkey {
         : await navigator.credentials.get({ publicKey: requestOptions(json) });
       const $name = this.$root.querySelector('.pa-js-passkey-name');
       const url = new URL(this.$root.dataset.verifyUrl, window.location.href);
-      if ($name && $name.value.trim()) url.searchParams.set('name', $name.value.trim());
+      if ($name?.value.trim()) url.searchParams.set('name', $name.value.trim());
       const verified = await postJson(url.pathname + url.search, credentialJson(credential));
       if (!verified.ok) throw new Error('verify');
       window.location.assign((await verified.json()).redirect);
@@ -97,4 +97,4 @@ class Passkey {
   }
 }
 
-document.querySelectorAll('[data-module="pa-passkey"]').forEach(($root) => new Passkey($root).init());
+for (const $root of document.querySelectorAll('[data-module="pa-passkey"]')) new Passkey($root).init();
