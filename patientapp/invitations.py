@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from . import links
-from .models import Clinic, Invitation, utcnow
+from .models import Clinic, Invitation, InvitationLink, utcnow
 
 SCHEDULED = "scheduled"
 OPENED = "opened"
@@ -44,9 +44,12 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 LIVE_STATES = frozenset({SCHEDULED, OPENED, KNOCKING, ADMITTED})
 STAFF_ACTIONS: dict[str, frozenset[str]] = {
     "reschedule": LIVE_STATES,
+    "another-link": LIVE_STATES,
     "replace-link": LIVE_STATES,
     "cancel": LIVE_STATES,
 }
+# Links that work at once for one invitation: enough for an SMS, a letter and a few resends.
+MAX_LINKS = 10
 
 MAX_LABEL_LENGTH = 20
 # Separators people put inside a national ID number ("010190 12345", "01.01.90-12345"): removed between
@@ -62,6 +65,10 @@ class InvalidTransition(ValueError):
 
 class InvalidInvitation(ValueError):
     pass
+
+
+class TooManyLinks(InvalidTransition):
+    """Another link was asked for while MAX_LINKS work already: replace them instead."""
 
 
 class OutOfRange(InvalidInvitation):
@@ -151,7 +158,7 @@ def looks_like_national_id(label: str) -> bool:
 
 
 def allowed(invitation: Invitation, action: str) -> bool:
-    """May staff do `action` ("reschedule", "replace-link", "cancel") to this invitation now?"""
+    """May staff do `action` (one of STAFF_ACTIONS) to this invitation now?"""
     return invitation.state in STAFF_ACTIONS[action]
 
 
@@ -193,10 +200,8 @@ def create_invitation(
     if languages and language not in languages:
         raise InvalidInvitation("unknown language")
     _check_label(label)
-    token = links.new_token()
     invitation = Invitation(
         ref=links.new_ref(),
-        token_hash=links.hash_token(token),
         clinic=clinic,
         starts_at=starts_at,
         ends_at=ends_at,
@@ -206,14 +211,28 @@ def create_invitation(
         state=SCHEDULED,
     )
     session.add(invitation)
+    token = _add_link(invitation, now or utcnow())
     session.flush()
     return invitation, token
 
 
+def _add_link(invitation: Invitation, now: datetime) -> str:
+    token = links.new_token()
+    invitation.link_tokens.append(InvitationLink(token_hash=links.hash_token(token), created_at=now))
+    return token
+
+
 def find_by_token(session: Session, token: str) -> Invitation | None:
-    """Look an invitation up by its link token's hash. Malformed tokens still cost one query (R4)."""
+    """Look an invitation up by one of its link tokens' hashes. Malformed tokens still cost one query (R4)."""
     token_hash = links.hash_token(token if links.looks_like_token(token) else "!" + token)
-    return session.scalar(select(Invitation).where(Invitation.token_hash == token_hash))
+    return session.scalar(select(Invitation).join(InvitationLink).where(InvitationLink.token_hash == token_hash))
+
+
+def has_link(invitation: Invitation, token: str | None) -> bool:
+    """Is `token` one of the invitation's working links? (Staff pages carry it back for the SMS and letter.)"""
+    if not token or not links.looks_like_token(token):
+        return False
+    return any(link.token_hash == links.hash_token(token) for link in invitation.link_tokens)
 
 
 def find_by_ref(session: Session, ref: str, lock: bool = False) -> Invitation | None:
@@ -272,8 +291,18 @@ def replace_link(session: Session, invitation: Invitation, now: datetime) -> str
     knocks.close_active(session, invitation, now)
     if invitation.state in (KNOCKING, ADMITTED):
         transition(invitation, OPENED, now)
-    token = links.new_token()
-    invitation.token_hash = links.hash_token(token)
+    invitation.link_tokens.clear()
+    session.flush()  # the old rows go before the new one comes
     invitation.link_generation = (invitation.link_generation or 1) + 1
     invitation.updated_at = now
-    return token
+    return _add_link(invitation, now)
+
+
+def another_link(invitation: Invitation, now: datetime) -> str:
+    """One more link for a patient who lost theirs: every link made before keeps working (the letter
+    already posted, the calendar entry); returns the new token."""
+    _require(invitation, "another-link")
+    if len(invitation.link_tokens) >= MAX_LINKS:
+        raise TooManyLinks(f"{len(invitation.link_tokens)} links")
+    invitation.updated_at = now
+    return _add_link(invitation, now)

@@ -64,6 +64,13 @@ class Clinic(Base):
     display_name: Mapped[str] = mapped_column(String(80))
     phone: Mapped[str] = mapped_column(String(20))
     time_zone: Mapped[str] = mapped_column(String(40), default="Europe/Oslo")
+    # The SMS's sender as the phone shows it (alphanumeric: at most 11 letters and digits); None: the
+    # gateway's own sender. Set by an administrator on the clinic's settings page.
+    sms_sender: Mapped[str | None] = mapped_column(String(11), nullable=True)
+    # The form's duration until staff change it, in minutes.
+    default_duration: Mapped[int] = mapped_column(Integer, default=20, server_default="20")
+    # The clinic's routine when video fails (R64), linked from every staff page; None: the deployment's.
+    emergency_url: Mapped[str | None] = mapped_column(String(300), nullable=True)
     # Provider and its parameters (issue: clinic workspace); never shown to a patient before admission.
     room_settings: Mapped[dict] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -73,13 +80,12 @@ class Clinic(Base):
 
 class Invitation(Base):
     __tablename__ = "invitations"
-    __table_args__ = (Index("ix_invitations_clinic_start", "clinic_id", "starts_at"),)
+    __table_args__ = (Index("ix_invitations_clinic_start", "clinic_id", "starts_at"),
+                      Index("ix_invitations_clinic_state_start", "clinic_id", "state", "starts_at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # Random handle for cookies and signed links; not a capability on its own.
     ref: Mapped[str] = mapped_column(String(32), unique=True)
-    # SHA-256 of the link token: a database leak yields no working links (R2).
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     # Raised when staff replace the link: patient sessions and signed QR/calendar links carry the
     # generation they were made in and stop working when it is no longer the current one (R3, R22).
     link_generation: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
@@ -101,6 +107,23 @@ class Invitation(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     clinic: Mapped[Clinic] = relationship(back_populates="invitations", lazy="joined")
+    link_tokens: Mapped[list[InvitationLink]] = relationship(back_populates="invitation",
+                                                             cascade="all, delete-orphan")
+
+
+class InvitationLink(Base):
+    """One link to an invitation, as the SHA-256 of its token: a database leak yields no working links
+    (R2). Staff may send another link (a lost SMS) while the others keep working; replacing the link
+    (a wrong number) deletes them all and raises the invitation's generation."""
+
+    __tablename__ = "invitation_links"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invitation_id: Mapped[int] = mapped_column(ForeignKey("invitations.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    invitation: Mapped[Invitation] = relationship(back_populates="link_tokens")
 
 
 class Staff(Base):
@@ -113,7 +136,10 @@ class Staff(Base):
     email: Mapped[str] = mapped_column(String(254), unique=True)
     display_name: Mapped[str] = mapped_column(String(80))
     role: Mapped[str] = mapped_column(String(10), default="staff")  # "admin" or "staff"
+    # The workspace's language, chosen by the staff member (not the browser's), and whether a knock
+    # plays a sound: preferences kept on the server, the same on every device.
     language: Mapped[str] = mapped_column(String(5), default="nb")
+    knock_sound: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     user_handle: Mapped[bytes] = mapped_column(LargeBinary(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

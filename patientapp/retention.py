@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from . import links, sms
 from .db import Database, WriterGate
-from .models import AuditEvent, Challenge, Enrolment, Invitation, Knock, StaffSession, utcnow
+from .models import AuditEvent, Challenge, Enrolment, Invitation, InvitationLink, Knock, StaffSession, utcnow
 
 BATCH = 200
 _OUTBOX_LINK = re.compile(r"/i/([A-Za-z0-9_-]{43})(?![A-Za-z0-9_-])")
@@ -72,6 +72,7 @@ def purge_invitations(database: Database, cutoff: datetime, result: Purged, batc
             if not ids:
                 return
             result.knocks += db.execute(delete(Knock).where(Knock.invitation_id.in_(ids))).rowcount
+            db.execute(delete(InvitationLink).where(InvitationLink.invitation_id.in_(ids)))
             result.audit_cleared += db.execute(
                 update(AuditEvent).where(AuditEvent.invitation_id.in_(ids), AuditEvent.detail.is_not(None))
                 .values(detail=None)).rowcount
@@ -117,8 +118,8 @@ def purge_outbox(database: Database, path: Path, result: Purged) -> None:
         live: set[str] = set()
         with database.sessions() as db:
             for start in range(0, len(wanted), 500):
-                live.update(db.scalars(select(Invitation.token_hash)
-                                       .where(Invitation.token_hash.in_(wanted[start:start + 500]))))
+                live.update(db.scalars(select(InvitationLink.token_hash)
+                                       .where(InvitationLink.token_hash.in_(wanted[start:start + 500]))))
         return [record for record, token_hash in pairs if token_hash in live]
 
     result.outbox_lines += sms.OutboxGateway(path).prune(keep)

@@ -13,7 +13,7 @@ from markupsafe import Markup
 from sqlalchemy import select
 from wtforms import SelectChoice
 
-from .. import appointment, audit, i18n, invitations, knocks, links, rooms, sms, staff_access
+from .. import appointment, audit, i18n, invitations, knocks, rooms, sms, staff_access
 from ..db import get_session
 from ..models import Clinic, Invitation, Knock, Passkey, Staff, utcnow
 from . import bp
@@ -185,16 +185,12 @@ def _result(invitation: Invitation, token: str, sent: str | None = None, sms_for
                            letter_form=LinkForm(token=token, formdata=None)), status
 
 
-def _check_token(invitation: Invitation, token: str | None) -> bool:
-    return bool(token) and links.hash_token(token) == invitation.token_hash
-
-
 @bp.post("/invitations/<int:invitation_id>/sms")
 def send_sms(invitation_id: int):
     """Send the SMS: always an explicit action (R8); the number is used and forgotten (R53)."""
     invitation = _own_invitation(invitation_id)
     form = SmsForm()
-    if not form.validate_on_submit() or not _check_token(invitation, form.token.data):
+    if not form.validate_on_submit() or not invitations.has_link(invitation, form.token.data):
         abort(400)
     token = form.token.data
     try:
@@ -221,7 +217,7 @@ def letter(invitation_id: int):
     """A printable letter in the patient's language: the time, what to prepare, the QR code, the phone."""
     invitation = _own_invitation(invitation_id)
     form = LinkForm()
-    if not form.validate_on_submit() or not _check_token(invitation, form.token.data):
+    if not form.validate_on_submit() or not invitations.has_link(invitation, form.token.data):
         abort(400)
     language, link = i18n.LANGUAGES[invitation.language], _link(form.token.data)
     with force_locale(invitation.language):
@@ -229,12 +225,15 @@ def letter(invitation_id: int):
                                qr=qr_svg(link), page=appointment.landing(invitation, language.format_locale, utcnow()))
 
 
+def _invitation_page(invitation: Invitation) -> dict:
+    return {"invitation": invitation,
+            "row": board.row(invitation, knocks.latest_knock(get_session(), invitation), utcnow()),
+            "allowed": {action: invitations.allowed(invitation, action) for action in invitations.STAFF_ACTIONS}}
+
+
 @bp.get("/invitations/<int:invitation_id>")
 def invitation(invitation_id: int):
-    invitation = _own_invitation(invitation_id)
-    return render_template("staff/invitation.html", invitation=invitation,
-                           row=board.row(invitation, knocks.latest_knock(get_session(), invitation), utcnow()),
-                           allowed={action: invitations.allowed(invitation, action) for action in invitations.STAFF_ACTIONS})
+    return render_template("staff/invitation.html", **_invitation_page(_own_invitation(invitation_id)))
 
 
 def _own_invitation_for(action: str) -> Invitation:
@@ -264,6 +263,23 @@ def new_link(invitation_id: int):
     invitation = _own_invitation_for("replace-link")
     token = invitations.replace_link(db, invitation, utcnow())
     audit.staff_action(db, "invitation-new-link", invitation_id=invitation.id)
+    db.commit()
+    return _result(invitation, token)
+
+
+@bp.post("/invitations/<int:invitation_id>/another-link")
+def another_link(invitation_id: int):
+    """One more link for a patient who lost the SMS: the links made before keep working (the letter)."""
+    db = get_session(write=True)
+    invitation = _own_invitation_for("another-link")
+    try:
+        token = invitations.another_link(invitation, utcnow())
+    except invitations.TooManyLinks:
+        db.rollback()
+        return render_template("staff/invitation.html", **_invitation_page(invitation),
+                               refusal=_("This invitation has too many links. Make a new link instead: "
+                                         "the old ones then stop working.")), 409
+    audit.staff_action(db, "invitation-another-link", invitation_id=invitation.id)
     db.commit()
     return _result(invitation, token)
 

@@ -93,6 +93,7 @@ def test_route_inventory(app):
         "POST /api/visit/knock",
         "POST /csp-report",
         "POST /staff/api/knocks/<int:knock_id>/<action>",
+        "POST /staff/invitations/<int:invitation_id>/another-link",
         "POST /staff/invitations/<int:invitation_id>/letter",
         "POST /staff/invitations/<int:invitation_id>/new-link",
         "POST /staff/invitations/<int:invitation_id>/revoke",

@@ -17,10 +17,9 @@ OSLO = ZoneInfo("Europe/Oslo")
 
 
 def _invitation(db, token):
-    from patientapp import links
 
     fresh(db)
-    return db.scalar(select(Invitation).where(Invitation.token_hash == links.hash_token(token)))
+    return invitations.find_by_token(db, token)
 
 
 def _count(db) -> int:

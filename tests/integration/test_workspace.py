@@ -48,7 +48,7 @@ def test_create_invitation_shows_link_sms_qr_once(sign_in, db):
     assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
     html = response.get_data(as_text=True)
     token = link_token(response)
-    invitation = db.scalar(select(Invitation).where(Invitation.token_hash == links.hash_token(token)))
+    invitation = invitations.find_by_token(db, token)
     assert invitation.language == "ar" and invitation.label == "KN" and invitation.room_ref == "room-1"
     sms_text = re.search(r'<p class="pa-sms"[^>]*>(.*?)</p>', html, re.S).group(1)
     assert "KN" not in sms_text and "join.nhn.no" not in sms_text and "Nordby helsesenter" in sms_text
@@ -91,7 +91,7 @@ def test_sms_is_sent_explicitly_and_the_number_is_forgotten(sign_in, db, app):
     staff = sign_in()
     response = create_invitation(staff, language="nb")
     token = link_token(response)
-    invitation = db.scalar(select(Invitation).where(Invitation.token_hash == links.hash_token(token)))
+    invitation = invitations.find_by_token(db, token)
     assert staff.get("/staff/outbox").get_data(as_text=True).count("<tr>") == 2  # header + "no messages"
     bad = staff.form(f"/staff/invitations/{invitation.id}/sms", {"phone": "abc", "token": token})
     assert bad.status_code == 422
@@ -109,7 +109,7 @@ def test_sms_is_sent_explicitly_and_the_number_is_forgotten(sign_in, db, app):
 def test_letter_has_the_link_but_no_room_details(sign_in, db):
     staff = sign_in()
     token = link_token(create_invitation(staff, language="so"))
-    invitation = db.scalar(select(Invitation).where(Invitation.token_hash == links.hash_token(token)))
+    invitation = invitations.find_by_token(db, token)
     letter = staff.form(f"/staff/invitations/{invitation.id}/letter", {"token": token})
     html = letter.get_data(as_text=True)
     assert letter.status_code == 200 and 'lang="so"' in html and f"/i/{token}" in html and "<svg" in html
@@ -120,7 +120,7 @@ def test_letter_has_the_link_but_no_room_details(sign_in, db):
 def test_revoke_and_new_link(sign_in, db, app):
     staff = sign_in()
     token = link_token(create_invitation(staff))
-    invitation = db.scalar(select(Invitation).where(Invitation.token_hash == links.hash_token(token)))
+    invitation = invitations.find_by_token(db, token)
     renewed = staff.form(f"/staff/invitations/{invitation.id}/new-link", {})
     new_token = link_token(renewed)
     patient = app.test_client()
@@ -137,7 +137,7 @@ def test_revoke_and_new_link(sign_in, db, app):
 def test_reschedule_keeps_the_link(sign_in, db, app):
     staff = sign_in()
     token = link_token(create_invitation(staff))
-    invitation = db.scalar(select(Invitation).where(Invitation.token_hash == links.hash_token(token)))
+    invitation = invitations.find_by_token(db, token)
     later = (utcnow() + timedelta(days=2)).astimezone(timezone(timedelta(hours=1)))
     response = staff.form(f"/staff/invitations/{invitation.id}/edit", {
         "date": later.strftime("%Y-%m-%d"), "time": "09:30", "duration": "45", "language": "pl", "label": "KN",
@@ -323,7 +323,7 @@ def test_every_workspace_page_in_every_language(sign_in, app, invitation_factory
 
     staff = sign_in()
     token = link_token(create_invitation(staff, language=lang))
-    invitation = db.scalar(select(Invitation).where(Invitation.token_hash == links.hash_token(token)))
+    invitation = invitations.find_by_token(db, token)
     for path in ("/staff/", "/staff/invitations/new", f"/staff/invitations/{invitation.id}",
                  f"/staff/invitations/{invitation.id}/edit", "/staff/team", "/staff/rooms", "/staff/passkeys",
                  "/staff/emergency", "/staff/outbox"):

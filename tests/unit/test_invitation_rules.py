@@ -10,11 +10,15 @@ from patientapp.models import Clinic, Invitation, Knock, Staff
 UTC = UTC
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 LAPSE = timedelta(minutes=15)
-ACTIONS = ("reschedule", "replace-link", "cancel", "knock", "admit", "complete", "withdraw")
+ACTIONS = ("reschedule", "another-link", "replace-link", "cancel", "knock", "admit", "complete", "withdraw")
 # What each action does from each state; absent: refused, with nothing changed.
 EXPECTED = {
     ("reschedule", invitations.SCHEDULED): invitations.SCHEDULED, ("reschedule", invitations.OPENED): invitations.OPENED,
     ("reschedule", invitations.KNOCKING): invitations.KNOCKING, ("reschedule", invitations.ADMITTED): invitations.ADMITTED,
+    ("another-link", invitations.SCHEDULED): invitations.SCHEDULED,
+    ("another-link", invitations.OPENED): invitations.OPENED,
+    ("another-link", invitations.KNOCKING): invitations.KNOCKING,
+    ("another-link", invitations.ADMITTED): invitations.ADMITTED,
     ("replace-link", invitations.SCHEDULED): invitations.SCHEDULED, ("replace-link", invitations.OPENED): invitations.OPENED,
     ("replace-link", invitations.KNOCKING): invitations.OPENED, ("replace-link", invitations.ADMITTED): invitations.OPENED,
     ("cancel", invitations.SCHEDULED): invitations.CANCELLED, ("cancel", invitations.OPENED): invitations.CANCELLED,
@@ -59,6 +63,8 @@ def _do(db, staff, invitation: Invitation, action: str) -> None:
         invitations.reschedule(invitation, start, start + timedelta(minutes=30), "ar", "AB", None, NOW)
     elif action == "replace-link":
         invitations.replace_link(db, invitation, NOW)
+    elif action == "another-link":
+        invitations.another_link(invitation, NOW)
     elif action == "cancel":
         invitations.cancel(db, invitation, NOW)
     elif action == "knock":
@@ -82,12 +88,13 @@ def test_every_state_and_action(scene, state, action):
     db, clinic, staff = scene
     invitation = _in_state(db, clinic, state)
     expected = EXPECTED.get((action, state))
-    before = (invitation.state, invitation.token_hash, invitation.starts_at, invitation.link_generation)
+    links_of = lambda: sorted(link.token_hash for link in invitation.link_tokens)  # noqa: E731
+    before = (invitation.state, links_of(), invitation.starts_at, invitation.link_generation)
     refusals = (invitations.InvalidTransition, knocks.Refused)
     if expected is None:
         with pytest.raises(refusals):
             _do(db, staff, invitation, action)
-        assert (invitation.state, invitation.token_hash, invitation.starts_at, invitation.link_generation) == before
+        assert (invitation.state, links_of(), invitation.starts_at, invitation.link_generation) == before
     else:
         _do(db, staff, invitation, action)
         assert invitation.state == expected
@@ -107,11 +114,35 @@ def test_cancel_and_replace_end_the_active_knock(scene):
     invitations.cancel(db, admitted, NOW)
     assert knocks.latest_knock(db, admitted).state == knocks.ENDED  # the room is free again
     knocking = _in_state(db, clinic, invitations.KNOCKING)
-    old_hash = knocking.token_hash
+    old_hashes = {link.token_hash for link in knocking.link_tokens}
     token = invitations.replace_link(db, knocking, NOW)
     assert knocks.latest_knock(db, knocking).state == knocks.DENIED
-    assert knocking.link_generation == 2 and knocking.token_hash != old_hash
+    assert knocking.link_generation == 2 and not old_hashes & {link.token_hash for link in knocking.link_tokens}
     assert invitations.find_by_token(db, token) is knocking
+
+
+def test_another_link_keeps_the_first_and_replacing_ends_both(scene):
+    db, clinic, _ = scene
+    invitation, first = invitations.create_invitation(db, clinic, NOW, NOW + timedelta(minutes=30), "nb")
+    second = invitations.another_link(invitation, NOW)
+    db.flush()
+    assert first != second and invitation.link_generation == 1
+    assert invitations.find_by_token(db, first) is invitation and invitations.find_by_token(db, second) is invitation
+    assert invitations.has_link(invitation, first) and invitations.has_link(invitation, second)
+    third = invitations.replace_link(db, invitation, NOW)
+    db.flush()
+    assert invitations.find_by_token(db, first) is None and invitations.find_by_token(db, second) is None
+    assert invitations.find_by_token(db, third) is invitation and not invitations.has_link(invitation, first)
+
+
+def test_another_link_stops_at_the_most_links(scene):
+    db, clinic, _ = scene
+    invitation, _ = invitations.create_invitation(db, clinic, NOW, NOW + timedelta(minutes=30), "nb")
+    for _ in range(invitations.MAX_LINKS - 1):
+        invitations.another_link(invitation, NOW)
+    with pytest.raises(invitations.TooManyLinks):
+        invitations.another_link(invitation, NOW)
+    assert len(invitation.link_tokens) == invitations.MAX_LINKS
 
 
 @pytest.mark.parametrize("day, reason", [
