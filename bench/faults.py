@@ -171,7 +171,8 @@ def main() -> None:
     tmp.cleanup()
 
     not_ready = [at for at, status in probe.samples if status != 200 and at >= restart_started]
-    first_ready_after = next((at for at, status in probe.samples if status == 200 and at > (not_ready[-1] if not_ready else restart_ended)), None)
+    first_ready_after = next((at for at, status in probe.samples
+                              if status == 200 and at > (not_ready[-1] if not_ready else restart_ended)), None)
     during = Counter(status for page in pages for at, status, _ in page.answers if restart_started <= at)
     recovered = [min((at for at, status, body in page.answers if at > restart_ended and status == 200
                       and body["knock"] == page.patient.knock_id), default=None) for page in pages]
@@ -180,7 +181,8 @@ def main() -> None:
         "restart_seconds": round(restart_ended - restart_started, 2),
         "readyz_not_ready_seconds": round(not_ready[-1] - not_ready[0], 2) if not_ready else 0,
         "readyz_statuses_during": dict(Counter(s for at, s in probe.samples if at >= restart_started)),
-        "readyz_ready_again_after_restart_s": round(first_ready_after - restart_ended, 2) if first_ready_after else None,
+        "readyz_ready_again_after_restart_s": (round(first_ready_after - restart_ended, 2)
+                                               if first_ready_after else None),
         "page_statuses_from_restart": {str(k): v for k, v in sorted(during.items())},
         "pages_recovered": sum(r is not None for r in recovered),
         "page_recovery_max_s": round(max(r - restart_ended for r in recovered if r), 2) if any(recovered) else None,

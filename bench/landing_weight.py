@@ -77,7 +77,8 @@ def main() -> None:
     out = ROOT / "bench/results"
     out.mkdir(exist_ok=True)
     (out / "landing-weight.json").write_text(json.dumps(results, indent=2))
-    print("| page | HTML raw / gzip | CSS raw / gzip | JS raw / gzip | images raw / gzip | total gzip | network probe |")
+    print("| page | HTML raw / gzip | CSS raw / gzip | JS raw / gzip | images raw / gzip "
+          "| total gzip | network probe |")
     print("|---|---|---|---|---|---|---|")
     for page, totals in results.items():
         def cell(kind, totals=totals):

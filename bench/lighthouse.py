@@ -102,7 +102,8 @@ def summarise(report: dict) -> dict:
     requests = audits["network-requests"]["details"]["items"]
     by_type: dict[str, int] = {}
     for item in requests:
-        by_type[item.get("resourceType", "Other")] = by_type.get(item.get("resourceType", "Other"), 0) + item.get("transferSize", 0)
+        by_type[item.get("resourceType", "Other")] = (by_type.get(item.get("resourceType", "Other"), 0)
+                                                      + item.get("transferSize", 0))
     return {
         "scores": {c: report["categories"][c]["score"] for c in CATEGORIES},
         "FCP ms": round(audits["first-contentful-paint"]["numericValue"]),

@@ -143,7 +143,8 @@ def prepare(db_url: str, patients: int, base: str, clinics: int = 1) -> tuple[li
                                  "template": base + f"/dev/video-room?r={i}&name={{name}}"} for i in mine]})
             session.add(clinic)
             for i in mine:
-                invitation, token = invitations.create_invitation(session, clinic, start, start + timedelta(minutes=30), "nb")
+                invitation, token = invitations.create_invitation(session, clinic, start,
+                                                                  start + timedelta(minutes=30), "nb")
                 invitation.room_ref = f"r{i}"  # one room each: admissions never wait for a busy room
                 tokens.append((token, c))
             staff = Staff(clinic=clinic, email=f"bench-{c}-{random.randrange(10**9)}@example.no",
@@ -365,7 +366,8 @@ def main() -> None:
     parser.add_argument("--patients", type=int, default=1000, help="patients waiting at once once the ramp is over")
     parser.add_argument("--ramp", type=float, default=120,
                         help="patients open their links evenly over this many seconds (0: all at once, 20 at a time)")
-    parser.add_argument("--steady", type=float, default=300, help="seconds the full waiting room is held after the ramp")
+    parser.add_argument("--steady", type=float, default=300,
+                        help="seconds the full waiting room is held after the ramp")
     parser.add_argument("--seconds", type=int, default=0, help="the whole run, if set: overrides --steady")
     parser.add_argument("--admits", type=int, default=100, help="patients let in (and replaced by new arrivals)")
     parser.add_argument("--admit-every", type=float, default=0, help="seconds between admits (0: evenly over the run)")
@@ -405,7 +407,8 @@ def main() -> None:
                "PATIENTAPP_RATE_LIMIT_LINK": "1000000/minute", "PATIENTAPP_RATE_LIMIT_ENROL": "1000000/minute"}
         load_before = wait_for_quiet(args.max_load, args.max_load_wait) if args.max_load else load_average()
         log = open(Path(tmp) / "gunicorn.log", "w")
-        server = subprocess.Popen([str(ROOT / ".venv/bin/gunicorn"), "-c", "gunicorn.conf.py", "patientapp:create_app()"],
+        server = subprocess.Popen([str(ROOT / ".venv/bin/gunicorn"), "-c", "gunicorn.conf.py",
+                                   "patientapp:create_app()"],
                                   cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
         connections = ConnectionCount(db_url) if args.postgres else None
         try:
@@ -434,7 +437,8 @@ def main() -> None:
         timeouts = server_log.count("WORKER TIMEOUT")
         # The log is JSON lines (patientapp/logs.py); anything from WARNING up, or not JSON, is worth a look.
         problems = [line for line in server_log.splitlines()
-                    if not line.startswith("{") or any(f'"level": "{level}"' in line for level in ("WARNING", "ERROR", "CRITICAL"))]
+                    if not line.startswith("{") or any(f'"level": "{level}"' in line
+                                                       for level in ("WARNING", "ERROR", "CRITICAL"))]
 
     ms = lambda seconds_: round(seconds_ * 1000, 1)  # noqa: E731
     kinds = {}
@@ -463,7 +467,8 @@ def main() -> None:
         "handoff_p50_s": round(pct(handoff["all"], 50), 2), "handoff_p95_s": round(pct(handoff["all"], 95), 2),
         "handoff_max_s": round(max(handoff["all"]), 2) if handoff["all"] else None,
         "admissions_during_ramp": len(handoff["ramp"]), "handoff_during_ramp_p95_s": round(pct(handoff["ramp"], 95), 2),
-        "admissions_after_ramp": len(handoff["steady"]), "handoff_after_ramp_p95_s": round(pct(handoff["steady"], 95), 2),
+        "admissions_after_ramp": len(handoff["steady"]),
+        "handoff_after_ramp_p95_s": round(pct(handoff["steady"], 95), 2),
     }
     if connections:
         result.update(pg_connections_peak=connections.peak, pg_max_connections=connections.max_connections,
@@ -474,7 +479,8 @@ def main() -> None:
     print(json.dumps(result, indent=2))
     print("\n| request | requests | per second | p50 | p99 | errors |\n|---|---|---|---|---|---|")
     for kind, k in kinds.items():
-        print(f"| {kind} | {k['requests']:,} | {k['per_second']} | {k['p50_ms']:,} ms | {k['p99_ms']:,} ms | {k['errors']} |")
+        print(f"| {kind} | {k['requests']:,} | {k['per_second']} | {k['p50_ms']:,} ms | {k['p99_ms']:,} ms "
+              f"| {k['errors']} |")
     for line in problems[:10]:
         print("server:", line[:300])
 

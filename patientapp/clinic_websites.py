@@ -175,7 +175,8 @@ def render_section(markdown: str) -> Markup:
     return markdown_html(markdown)
 
 
-def save_section(db: Session, clinic_id: int, language: str, markdown: str, staff_id: int | None) -> EmbedSection | None:
+def save_section(db: Session, clinic_id: int, language: str, markdown: str,
+                 staff_id: int | None) -> EmbedSection | None:
     """Store (or, when empty, remove) the clinic's section in one language. Cleaned on save (R47)."""
     text = (markdown or "").replace("\r\n", "\n").replace("\r", "\n").strip()
     if len(text) > MAX_SECTION_CHARS:

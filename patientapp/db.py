@@ -101,7 +101,8 @@ def make_engine(url: str) -> Engine:
             immediate = connection.get_execution_options().get("sqlite_immediate")
             if immediate and not connection.info.get(_WRITER):
                 if not gate.acquire(SQLITE_BUSY_SECONDS):
-                    raise OperationalError("BEGIN IMMEDIATE", None, sqlite3.OperationalError("database is locked: other writers kept it busy"))
+                    raise OperationalError("BEGIN IMMEDIATE", None,
+                                           sqlite3.OperationalError("database is locked: other writers kept it busy"))
                 connection.info[_WRITER] = True
             connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 

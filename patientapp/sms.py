@@ -183,7 +183,8 @@ def outbox_allowed(config: dict) -> bool:
 
 
 class OutboxGateway:
-    """Development only: writes messages to a JSON-lines file; the text holds the invitation link, so never use in production.
+    """Development only: writes messages to a JSON-lines file; the text holds the invitation link, so never use
+    in production.
 
     Each line names the clinic that sent it, and each clinic reads only its own lines."""
 

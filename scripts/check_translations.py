@@ -21,8 +21,9 @@ def messages(path: Path) -> list[tuple]:
 def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         fresh = Path(tmp) / "messages.pot"
-        subprocess.run([sys.executable, "-m", "babel.messages.frontend", "-q", "extract", "-F", "babel.cfg", "-k", "_l", "-k", "plurals:1,2",
-                        "-k", "lazy_gettext", "--no-location", "--no-wrap", "--sort-output",
+        subprocess.run([sys.executable, "-m", "babel.messages.frontend", "-q", "extract", "-F", "babel.cfg",
+                        "-k", "_l", "-k", "plurals:1,2", "-k", "lazy_gettext",
+                        "--no-location", "--no-wrap", "--sort-output",
                         "-o", str(fresh), "."], cwd=ROOT, check=True)
         if messages(fresh) != messages(POT):
             added = set(messages(fresh)) - set(messages(POT))

@@ -148,7 +148,8 @@ class Invitations:
             if room_settings is not None:
                 clinic.room_settings = room_settings
             start = datetime.now(UTC) + starts_in
-            invitation, token = invitations.create_invitation(session, clinic, start, start + duration, language, label=label)
+            invitation, token = invitations.create_invitation(session, clinic, start, start + duration,
+                                                              language, label=label)
             if state:
                 invitation.state = state
             return invitation, token

@@ -344,7 +344,8 @@ class SoftPasskey:
                            "crossOrigin": False}).encode()
 
     def _auth_data(self, flags: int, extra: bytes = b"") -> bytes:
-        return hashlib.sha256(self.rp_id.encode()).digest() + bytes([flags]) + self.sign_count.to_bytes(4, "big") + extra
+        return (hashlib.sha256(self.rp_id.encode()).digest() + bytes([flags])
+                + self.sign_count.to_bytes(4, "big") + extra)
 
     def create(self, options: dict) -> dict:
         import cbor2

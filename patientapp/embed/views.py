@@ -83,7 +83,8 @@ def _context(lang: str) -> dict:
 @bp.get("/<clinic>/")
 def start(clinic: str):
     """Where embed.js points: chooses the language (?lang=, else the browser's) and the page."""
-    lang = i18n.normalise(request.args.get("lang")) or i18n.from_accept_language(request.accept_languages) or i18n.DEFAULT
+    lang = (i18n.normalise(request.args.get("lang")) or i18n.from_accept_language(request.accept_languages)
+            or i18n.DEFAULT)
     page = request.args.get("page", "guides")
     if page == "check":
         target = url_for("embed.check", clinic=clinic, lang=lang)

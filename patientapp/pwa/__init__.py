@@ -42,7 +42,8 @@ STATIC_FILES = (
 # Paths the service worker leaves alone. Navigations to the first three may be answered with the
 # offline page when the network fails, but their answers are never stored.
 PRIVATE_PREFIXES = (paths.LINK, paths.DEVICE_LINK, paths.VISIT)
-UNTOUCHED_PREFIXES = (paths.PATIENT_API, paths.STAFF, paths.EMBED, paths.DEV, "/sw-", "/csp-report", "/healthz", "/readyz")
+UNTOUCHED_PREFIXES = (paths.PATIENT_API, paths.STAFF, paths.EMBED, paths.DEV,
+                      "/sw-", "/csp-report", "/healthz", "/readyz")
 THEME_COLOUR = "#0b4f5c"
 BACKGROUND_COLOUR = "#ffffff"
 # Response header on a personalised offline page: until when (Unix seconds) it may be kept.

@@ -126,7 +126,8 @@ def build(db: Session, clinic: Clinic, now: datetime) -> Board:
     """Today's invitations in the clinic's time zone, and any with a live knock."""
     tz = ZoneInfo(clinic.time_zone)
     local_midnight = now.astimezone(tz).replace(hour=0, minute=0, second=0, microsecond=0)
-    day_start, day_end = local_midnight.astimezone(ZoneInfo("UTC")), (local_midnight + timedelta(days=1)).astimezone(ZoneInfo("UTC"))
+    day_start, day_end = (local_midnight.astimezone(ZoneInfo("UTC")),
+                          (local_midnight + timedelta(days=1)).astimezone(ZoneInfo("UTC")))
     live = select(Knock.invitation_id).where(Knock.state.in_(knocks.ACTIVE))
     # The clinic is the signed-in staff member's, already loaded: not joined again to every row (its
     # room settings, a JSON document, were decoded once per row).
@@ -145,7 +146,8 @@ def build(db: Session, clinic: Clinic, now: datetime) -> Board:
     warnings = []
     for room in rooms.clinic_rooms(clinic.room_settings):
         if "pexip-not-autolock" in rooms.warnings(room):
-            warnings.append(_("The room “%(room)s” does not lock itself (autolås). Ask NHN to make it a sensitive room.",
+            warnings.append(_("The room “%(room)s” does not lock itself (autolås). "
+                              "Ask NHN to make it a sensitive room.",
                               room=room.get("label") or room.get("key")))
     return Board(rows=rows, knocking=sum(r.state == "knocking" for r in rows),
                  handoff_failures=[r for r in rows if r.handoff_failed], room_warnings=warnings)

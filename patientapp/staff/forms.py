@@ -74,7 +74,9 @@ class StaffForm(Form):
         InputRequired(_l("Write an e-mail address.")), Length(max=254),
         Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message=_l("Write a valid e-mail address."))])
     display_name = StringField(_l("Name"), validators=[InputRequired(_l("Write a name.")), Length(max=80)])
-    role = SelectField(_l("Role"), choices=[SelectChoice("staff", _l("Staff")), SelectChoice("admin", _l("Administrator"))], default="staff")
+    role = SelectField(_l("Role"),
+                       choices=[SelectChoice("staff", _l("Staff")), SelectChoice("admin", _l("Administrator"))],
+                       default="staff")
     language = SelectField(_l("Language"), choices=LANGUAGE_CHOICES, default="nb")
 
 

@@ -51,7 +51,8 @@ def login_verify():
         staff, passkey = staff_access.verify_authentication(db, _flow(), body, relying_party(), utcnow())
     except staff_access.AuthError as error:
         db.commit()  # the challenge is gone either way (R17)
-        event = audit.record(db, "login", "failure", detail=f"{error.reason} cred={staff_access.credential_id_hash(body)}")
+        event = audit.record(db, "login", "failure",
+                             detail=f"{error.reason} cred={staff_access.credential_id_hash(body)}")
         if error.reason == "sign-count":
             event.action = "login-cloned-authenticator"
         db.commit()

@@ -161,7 +161,8 @@ def new_invitation():
         db.commit()
         return _result(invitation, token)
     status = 422 if request.method == "POST" else 200
-    return render_template("staff/invitation-form.html", form=form, invitation=None, no_rooms=not form.room.choices), status
+    return render_template("staff/invitation-form.html", form=form, invitation=None,
+                           no_rooms=not form.room.choices), status
 
 
 def _sms_text(invitation: Invitation, token: str) -> str:
@@ -205,7 +206,8 @@ def send_sms(invitation_id: int):
     except sms.SendError as error:
         audit.staff_action(db, "invitation-sms", "failure", invitation_id=invitation.id, detail=str(error)[:60])
         db.commit()
-        form.phone.errors = [*form.phone.errors, _("The SMS could not be sent. Try again, or give the patient the letter.")]
+        form.phone.errors = [*form.phone.errors,
+                             _("The SMS could not be sent. Try again, or give the patient the letter.")]
         return _result(invitation, token, sms_form=form, status=502)
     audit.staff_action(db, "invitation-sms", invitation_id=invitation.id)
     db.commit()
@@ -444,7 +446,8 @@ def room_settings():
         try:
             if any(r.get("key") == candidate["key"] for r in existing):
                 raise rooms.RoomError("key")
-            cleaned = rooms.validate_room(candidate, current_app.config["ROOM_HOSTS"], current_app.config["ALLOW_LOCAL_ROOMS"])
+            cleaned = rooms.validate_room(candidate, current_app.config["ROOM_HOSTS"],
+                                          current_app.config["ALLOW_LOCAL_ROOMS"])
         except rooms.RoomError as error:
             form.key.errors = [*form.key.errors, board.room_error_text(error.code)]
             status = 422

@@ -117,7 +117,8 @@ def section(lang: str):
                 row = clinic_websites.save_section(db, clinic_id, lang, form.text.data, g.staff.id)
             except clinic_websites.SectionError:
                 db.rollback()
-                form.text.errors = [*form.text.errors, _("This text cannot be saved. Remove unusual characters and try again.")]
+                form.text.errors = [*form.text.errors,
+                                    _("This text cannot be saved. Remove unusual characters and try again.")]
                 status = 422
             else:
                 audit.staff_action(db, "embed-section-save" if row else "embed-section-remove", detail=f"lang={lang}")

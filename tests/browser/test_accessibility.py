@@ -212,7 +212,9 @@ WIDE_ELEMENTS = """() => {
   for (const el of document.body.querySelectorAll('*')) {
     const r = el.getBoundingClientRect();
     if (r.width && (r.right > width + 1 || r.left < -1)) {
-      out.push(el.tagName.toLowerCase() + (el.className && el.className.baseVal === undefined ? '.' + el.className.trim().split(/\\s+/).join('.') : '') + ` ${Math.round(r.left)}..${Math.round(r.right)}`);
+      out.push(el.tagName.toLowerCase()
+        + (el.className && el.className.baseVal === undefined ? '.' + el.className.trim().split(/\\s+/).join('.') : '')
+        + ` ${Math.round(r.left)}..${Math.round(r.right)}`);
     }
   }
   return out.slice(-4);
@@ -234,7 +236,8 @@ SMALL_TARGETS = """(min) => {
   };
   const words = (text) => text.replace(/\\s+/g, ' ').trim();
   const small = [];
-  const controls = 'a[href], button, input:not([type=hidden]), select, textarea, summary, [tabindex]:not([tabindex="-1"])';
+  const controls = 'a[href], button, input:not([type=hidden]), select, textarea, summary, '
+    + '[tabindex]:not([tabindex="-1"])';
   for (const el of document.querySelectorAll(controls)) {
     const r = el.getBoundingClientRect();
     if (!r.width || !r.height || el.closest('[hidden], .pa-visually-hidden, .pa-skip-link')) continue;
@@ -245,7 +248,8 @@ SMALL_TARGETS = """(min) => {
     if (r.width + 0.01 < min || r.height + 0.01 < min) {
       const label = words(el.textContent || el.getAttribute('aria-label') || el.name || el.type || '').slice(0, 30);
       const href = el.getAttribute('href');
-      small.push(`${el.tagName.toLowerCase()}${href ? `[href=${href}]` : ''} "${label}" ${Math.round(r.width)}×${Math.round(r.height)}`);
+      small.push(`${el.tagName.toLowerCase()}${href ? `[href=${href}]` : ''} "${label}" `
+        + `${Math.round(r.width)}×${Math.round(r.height)}`);
     }
   }
   return small;
@@ -275,14 +279,16 @@ def reflow_problems(page) -> list[str]:
         if page.viewport_size != WIDE:
             page.set_viewport_size(WIDE)
         # The browser's own text-size setting (as a user sets it), not a CSS zoom: only text grows.
-        page.a11y_cdp.send("Page.setFontSizes", {"fontSizes": {"standard": 2 * DEFAULT_FONT_PX, "fixed": 2 * FIXED_FONT_PX}})
+        page.a11y_cdp.send("Page.setFontSizes",
+                           {"fontSizes": {"standard": 2 * DEFAULT_FONT_PX, "fixed": 2 * FIXED_FONT_PX}})
         try:
             root_px = page.evaluate("() => parseFloat(getComputedStyle(document.documentElement).fontSize)")
             assert root_px >= 2 * DEFAULT_FONT_PX, "the text did not grow: the 200 % check would prove nothing"
             if (over := page.evaluate(OVERFLOW)) > 0:
                 problems.append(f"with text at 200 % it scrolls sideways by {over}px: {page.evaluate(WIDE_ELEMENTS)}")
         finally:
-            page.a11y_cdp.send("Page.setFontSizes", {"fontSizes": {"standard": DEFAULT_FONT_PX, "fixed": FIXED_FONT_PX}})
+            page.a11y_cdp.send("Page.setFontSizes",
+                               {"fontSizes": {"standard": DEFAULT_FONT_PX, "fixed": FIXED_FONT_PX}})
 
     for step in ((narrow, large_text) if size == NARROW else (large_text, narrow)):
         step()
@@ -505,7 +511,8 @@ MOVING = """() => {
 ADD_MOTION = """() => {
   const sheet = [...document.styleSheets].find((s) => s.href && s.href.includes('app'));
   sheet.insertRule('@keyframes pa-test-spin { to { transform: rotate(1turn); } }', sheet.cssRules.length);
-  sheet.insertRule('.pa-test-motion { animation: pa-test-spin 1s infinite; transition: opacity 2s; }', sheet.cssRules.length);
+  sheet.insertRule('.pa-test-motion { animation: pa-test-spin 1s infinite; transition: opacity 2s; }',
+                   sheet.cssRules.length);
   const el = document.createElement('p');
   el.className = 'pa-test-motion';
   el.textContent = 'x';

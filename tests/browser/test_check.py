@@ -101,7 +101,8 @@ def test_silence_is_a_problem_with_help(media_browser, invitation_factory):
     ("backlit", "warn", "strong light behind you"),
     ("black", "fail", "The picture is black"),
 ])
-def test_backlight_and_a_covered_camera_get_their_own_advice(media_browser, invitation_factory, scene, status_word, words):
+def test_backlight_and_a_covered_camera_get_their_own_advice(media_browser, invitation_factory,
+                                                             scene, status_word, words):
     _, token = invitation_factory.create(language="en")
     page = media_browser(scene=scene, sound="speech").new(lang="en")
     start(page, token)
@@ -172,7 +173,8 @@ def test_public_check_in_every_language(media_browser, axe, lang):
 
 
 def test_check_without_scripts_explains_how_to_check_by_hand(browser, live_server):
-    context = browser.new_context(base_url=live_server, java_script_enabled=False, viewport={"width": 390, "height": 844})
+    context = browser.new_context(base_url=live_server, java_script_enabled=False,
+                                  viewport={"width": 390, "height": 844})
     page = context.new_page()
     page.goto("/check?lang=en")
     expect(page.locator(".pa-no-js")).to_be_visible()
@@ -200,7 +202,8 @@ def test_two_cameras_can_be_switched_on_a_phone_and_chosen_on_a_pc(media_browser
     first = desk.evaluate("document.querySelector('.pa-js-video').srcObject.getVideoTracks()[0].label")
     select.select_option(index=1)
     # A function, not an expression string: strings are eval'd, which the page's CSP refuses.
-    desk.wait_for_function("(first) => document.querySelector('.pa-js-video').srcObject.getVideoTracks()[0].label !== first",
+    desk.wait_for_function("(first) => document.querySelector('.pa-js-video').srcObject.getVideoTracks()[0].label"
+                           " !== first",
                            arg=first)
     expect(status(desk, "camera")).to_have_attribute("data-status", "ok")
 

@@ -45,7 +45,8 @@ def harness_site(pages_by_path: dict[str, str]):
 
 
 def _page(body: str) -> str:
-    return f'<!doctype html><html lang="nb"><head><meta charset="utf-8"><title>Legekontoret</title></head><body>{body}</body></html>'
+    return ('<!doctype html><html lang="nb"><head><meta charset="utf-8"><title>Legekontoret</title></head>'
+            f'<body>{body}</body></html>')
 
 
 def snippet(live_server, page="guides", lang="nb"):
@@ -83,7 +84,8 @@ def registered(db, clinic, sites):  # noqa: F811 (the clinic fixture from test_w
 
 def refused(message: str) -> bool:
     """Chromium's console line for a frame-ancestors block (older versions: "Refused to frame")."""
-    return ("Refused to frame" in message or ("Framing" in message and "violates" in message)) and "frame-ancestors" in message
+    return (("Refused to frame" in message or ("Framing" in message and "violates" in message))
+            and "frame-ancestors" in message)
 
 
 def frame_height(page):
@@ -171,7 +173,8 @@ def test_the_check_works_in_a_frame_that_passes_the_camera_on(media_browser, reg
     expect(inner.locator('[data-check="microphone"]')).not_to_have_attribute("data-status", "fail")
     expect(inner.locator(".pa-js-new-window")).to_be_hidden()
     # Guide links in the embedded check stay in the embed.
-    assert inner.locator(".pa-js-help a").evaluate_all("links => links.every(a => a.pathname.startsWith('/embed/test/'))")
+    assert inner.locator(".pa-js-help a").evaluate_all("links => links.every(a => "
+                                                       "a.pathname.startsWith('/embed/test/'))")
     wait_for_fit(page, embed_frame(page))
 
 
@@ -240,7 +243,8 @@ def test_an_administrator_registers_the_site_writes_a_section_and_previews_it(st
     preview = staff_page.frame_locator(".pa-embed-preview iframe")
     expect(preview.locator(".pa-clinic-section")).to_contain_text("Video: onsdager 13–15", timeout=SLOW)
     wait_for_fit(staff_page, embed_frame(staff_page))
-    expect(staff_page.locator("#snippet")).to_have_value(f'<script src="{staff_page.url.split("/staff")[0]}/embed/embed.js" '
+    expect(staff_page.locator("#snippet")).to_have_value(f'<script src="{staff_page.url.split("/staff")[0]}'
+                                                        '/embed/embed.js" '
                                                         'data-clinic="test" data-page="guides" data-lang="en" '
                                                         'data-title="Guides and help" async></script>')
     expect(staff_page.get_by_role("button", name="Copy the code")).to_be_visible()

@@ -122,7 +122,8 @@ def gunicorn(tmp_path):
            "PATIENTAPP_LOG_LEVEL": "INFO"}
     env.pop("PATIENTAPP_ERROR_LOG", None)  # gunicorn's error log, with the app's records, on stderr
     with open(files["stdout"], "wb") as out, open(files["stderr"], "wb") as err:
-        process = subprocess.Popen([str(ROOT / ".venv/bin/gunicorn"), "-c", "gunicorn.conf.py", "patientapp:create_app()"],
+        process = subprocess.Popen([str(ROOT / ".venv/bin/gunicorn"), "-c", "gunicorn.conf.py",
+                                    "patientapp:create_app()"],
                                    cwd=ROOT, env=env, stdout=out, stderr=err)
         try:
             deadline = time.monotonic() + 30

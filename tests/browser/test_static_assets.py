@@ -69,7 +69,8 @@ def test_the_check_loads_only_fingerprinted_files_and_all_of_them(app, page, inv
         page.goto("/visit")
         page.goto("/visit/check")
         expect(page.locator("section[data-check=browser]")).not_to_have_attribute("data-status", "pending")
-        expect(page.locator("section[data-check=network]")).not_to_have_attribute("data-status", "pending", timeout=20_000)
+        expect(page.locator("section[data-check=network]")).not_to_have_attribute("data-status", "pending",
+                                                                                  timeout=20_000)
     finally:
         app.wsgi_app = inner
     assert "/visit/check" in asked

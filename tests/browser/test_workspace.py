@@ -64,7 +64,8 @@ def test_replayed_login_is_refused(staff_page):
 @pytest.mark.one_backend
 def test_login_without_user_verification_is_refused(staff_page, db):
     sign_out(staff_page)
-    staff_page.cdp.send("WebAuthn.setUserVerified", {"authenticatorId": staff_page.authenticator, "isUserVerified": False})
+    staff_page.cdp.send("WebAuthn.setUserVerified",
+                        {"authenticatorId": staff_page.authenticator, "isUserVerified": False})
 
     def downgrade(route):
         response = route.fetch()

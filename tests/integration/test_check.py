@@ -116,7 +116,8 @@ def test_every_message_the_scripts_ask_for_exists(app):
     with app.test_request_context():
         table = messages()
     js = "\n".join(p.read_text() for p in (Path(app.static_folder) / "js/check").glob("*.js"))
-    literal = set(re.findall(r"'((?:browser|media|camera|microphone|speaker|light|network|battery|summary|status|steps)\.[A-Za-z.]+)'", js))
+    literal = set(re.findall(r"'((?:browser|media|camera|microphone|speaker|light|network|battery|summary|status"
+                             r"|steps)\.[A-Za-z.]+)'", js))
     built = {f"light.{k}" for k in ("ok", "black", "dark", "backlit", "bright", "waiting")}
     built |= {f"microphone.{k}" for k in ("ok", "clipping", "quiet", "silent", "listening")}
     built |= {f"{d}.{e}" for d in ("camera", "microphone")

@@ -23,8 +23,10 @@ def fresh(db):
 @pytest.fixture
 def clinics(db):
     """Two clinics, each with its own registered website."""
-    a = Clinic(slug="a", display_name="Nordby helsesenter", phone="+4712345678", time_zone="Europe/Oslo", room_settings={})
-    b = Clinic(slug="b", display_name="Sørby legekontor", phone="+4787654321", time_zone="Europe/Oslo", room_settings={})
+    a = Clinic(slug="a", display_name="Nordby helsesenter", phone="+4712345678", time_zone="Europe/Oslo",
+               room_settings={})
+    b = Clinic(slug="b", display_name="Sørby legekontor", phone="+4787654321", time_zone="Europe/Oslo",
+               room_settings={})
     db.add_all([a, b])
     db.flush()
     db.add_all([EmbedOrigin(clinic_id=a.id, origin="https://www.nordby.no", created_at=utcnow()),
@@ -57,7 +59,8 @@ def sign_in(app, db, clinics):
 
 
 def _errors(response):
-    return [e.get_text(" ", strip=True) for e in BeautifulSoup(response.get_data(as_text=True), "html.parser").select(".pa-error")]
+    return [e.get_text(" ", strip=True)
+            for e in BeautifulSoup(response.get_data(as_text=True), "html.parser").select(".pa-error")]
 
 
 # --- framing, headers and cookies (R28, R36) --------------------------------------------------------
@@ -72,7 +75,8 @@ def test_each_clinic_is_framed_only_by_its_own_websites(client, clinics, path):
     assert csp(response)["frame-ancestors"] == ["'self'", "https://www.nordby.no", "https://xn--blbr-roah.no:8443"]
     # XFO cannot list origins, and a DENY would block the clinic's frame.
     assert "X-Frame-Options" not in response.headers
-    assert response.headers["Permissions-Policy"] == "camera=(self), microphone=(self), geolocation=(), payment=(), usb=()"
+    assert response.headers["Permissions-Policy"] == ("camera=(self), microphone=(self), geolocation=(), "
+                                                      "payment=(), usb=()")
     assert response.headers["Cross-Origin-Resource-Policy"] == "cross-origin"
     assert "Access-Control-Allow-Origin" not in response.headers
     other = client.get(path.format(c="b"))
@@ -190,7 +194,8 @@ def test_the_embedded_check_links_embedded_guides_and_offers_a_new_window(client
     # The top-level check is unchanged: no new-window offer, public guide links.
     public = BeautifulSoup(client.get("/check?lang=ar").get_data(as_text=True), "html.parser")
     assert not public.select_one(".pa-js-new-window")
-    assert json.loads(public.select_one("#pa-check-config").get_text())["blockedGuide"]["url"] == "/guide/blocked?from=check"
+    assert (json.loads(public.select_one("#pa-check-config").get_text())["blockedGuide"]["url"]
+            == "/guide/blocked?from=check")
 
 
 def test_the_clinics_section_is_shown_cleaned_again_and_falls_back_to_norwegian(client, db, clinics):
@@ -204,7 +209,8 @@ def test_the_clinics_section_is_shown_cleaned_again_and_falls_back_to_norwegian(
     section = soup.select_one(".pa-clinic-section .pa-prose")
     assert section["lang"] == "nb" and section["dir"] == "ltr" and "Telefontid" in section.get_text()
     # Cleaned again when shown: a row changed behind the app's back still cannot run a script (R47).
-    db.execute(update(EmbedSection).values(html='<p onclick="x()">ok</p><script>alert(1)</script><img src=x onerror=y>'))
+    db.execute(update(EmbedSection).values(html='<p onclick="x()">ok</p><script>alert(1)</script>'
+                                                '<img src=x onerror=y>'))
     db.commit()
     html = client.get("/embed/a/nb/").get_data(as_text=True)
     assert "<script>alert" not in html and "onclick" not in html and "onerror" not in html and "<img" not in html
@@ -238,7 +244,8 @@ def test_only_administrators_see_the_website_page(sign_in, client):
 
 
 def test_the_snippet_follows_the_chosen_page_and_language(sign_in):
-    soup = BeautifulSoup(sign_in().get("/staff/website?page=check&preview_lang=ar").get_data(as_text=True), "html.parser")
+    soup = BeautifulSoup(sign_in().get("/staff/website?page=check&preview_lang=ar").get_data(as_text=True),
+                         "html.parser")
     snippet = soup.select_one("#snippet").get_text()
     assert 'data-page="check" data-lang="ar"' in snippet and 'data-title="افحص أجهزتك"' in snippet
     weird = BeautifulSoup(sign_in().get('/staff/website?page="><script>&preview_lang=zz').get_data(as_text=True),

@@ -44,8 +44,9 @@ PEXIP = {"key": "room-1", "label": "Rom 1", "provider": "pexip", "node": "join.n
 LEAKS = re.compile(r"Traceback \(most recent call last\)|File \"/|sqlalchemy\.|jinja2\.|Werkzeug Debugger")
 
 CRAFTED = [
-    "", " ", "\x00", "a\x00b", "\x01\x02\x1b[31m", "\t\r\n", "\r\nSet-Cookie: x=1", "\u202e\u0645\u0631\u062d\u0628\u0627",
-    "\u202dabc\u202c", "\ufeff", "\u200b", "{{7*7}}", "{% for x in range(9) %}x{% endfor %}", "${7*7}", "#{7*7}",
+    "", " ", "\x00", "a\x00b", "\x01\x02\x1b[31m", "\t\r\n", "\r\nSet-Cookie: x=1",
+    "\u202e\u0645\u0631\u062d\u0628\u0627", "\u202dabc\u202c", "\ufeff", "\u200b",
+    "{{7*7}}", "{% for x in range(9) %}x{% endfor %}", "${7*7}", "#{7*7}",
     "'; DROP TABLE invitations; --", "1' OR '1'='1", "\" OR 1=1 --", "<script>alert(1)</script>",
     "<img src=x onerror=alert(1)>", "javascript:alert(1)", "%s%s%n", "%(secret)s", "../../etc/passwd",
     "null", "true", "[]", "{}", "-1", "0", "99999999999999999999999", "1e309", "NaN", "2026-02-30", "25:61",

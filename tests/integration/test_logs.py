@@ -70,7 +70,8 @@ def test_records_and_audit_rows_carry_the_request_id_and_nothing_sensitive(sign_
     by_id = {}
     for record in records:
         by_id.setdefault(record.get("request_id"), []).append(record)
-    assert [r["audit"]["action"] for r in by_id[created.headers["X-Request-ID"]] if "audit" in r] == ["invitation-create"]
+    assert ([r["audit"]["action"] for r in by_id[created.headers["X-Request-ID"]] if "audit" in r]
+            == ["invitation-create"])
     assert [r["audit"]["action"] for r in by_id[sent.headers["X-Request-ID"]] if "audit" in r] == ["invitation-sms"]
     assert "csp violation: script-src-elem" in [r["message"] for r in by_id[report.headers["X-Request-ID"]]]
     text = "\n".join(log_lines())

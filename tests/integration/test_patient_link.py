@@ -130,7 +130,8 @@ def test_unknown_expired_cancelled_and_revoked_links_look_the_same(client, invit
         response = client.get(f"/i/{token}", headers={"Accept-Language": "en"})
         statuses.add(response.status_code)
         bodies.add(html_without_nonce(response.data))
-        assert not [c for c in response.headers.getlist("Set-Cookie") if c.startswith("__Host-session=") and "visit" in c]
+        assert not [c for c in response.headers.getlist("Set-Cookie")
+                    if c.startswith("__Host-session=") and "visit" in c]
         assert "Nordby" not in response.get_data(as_text=True)
     assert statuses == {410}
     assert len(bodies) == 1

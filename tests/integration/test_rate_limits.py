@@ -179,7 +179,8 @@ def test_webauthn_steps_are_limited_per_address(limited):
     refused = client.post("/staff/webauthn/login/options", headers={"X-CSRFToken": csrf})
     _assert_retry_after(refused, 60)
     assert refused.get_json()["error"] == "rate-limited"
-    elsewhere = client.post("/staff/webauthn/login/options", headers={"X-CSRFToken": csrf, "X-Forwarded-For": "198.51.100.4"})
+    elsewhere = client.post("/staff/webauthn/login/options",
+                            headers={"X-CSRFToken": csrf, "X-Forwarded-For": "198.51.100.4"})
     assert elsewhere.status_code == 200
 
 

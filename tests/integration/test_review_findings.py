@@ -171,7 +171,8 @@ def test_times_the_clocks_skip_or_repeat_are_refused(sign_in, db, month, words):
     assert invitation.starts_at == expected.astimezone(UTC)
 
 
-@pytest.mark.parametrize("state", [invitations.COMPLETED, invitations.WITHDRAWN, invitations.CANCELLED, invitations.EXPIRED])
+@pytest.mark.parametrize("state", [invitations.COMPLETED, invitations.WITHDRAWN, invitations.CANCELLED,
+                                   invitations.EXPIRED])
 def test_an_invitation_that_is_over_cannot_be_cancelled_or_changed(sign_in, db, state):
     staff = sign_in()
     token = link_token(create_invitation(staff))
@@ -239,11 +240,13 @@ def test_the_outbox_shows_only_the_own_clinics_messages_and_only_to_admins(app, 
     mine = sign_in()
     token = link_token(create_invitation(mine))
     invitation = _invitation(db, token)
-    assert mine.form(f"/staff/invitations/{invitation.id}/sms", {"phone": "912 34 567", "token": token}).status_code == 200
+    assert mine.form(f"/staff/invitations/{invitation.id}/sms",
+                     {"phone": "912 34 567", "token": token}).status_code == 200
     assert token in mine.get("/staff/outbox").get_data(as_text=True)
     other = _other_clinic_admin(app, db)
     page = other.get("/staff/outbox")
-    assert page.status_code == 200 and token not in page.get_data(as_text=True) and "/i/" not in page.get_data(as_text=True)
+    assert (page.status_code == 200 and token not in page.get_data(as_text=True)
+            and "/i/" not in page.get_data(as_text=True))
     nurse = sign_in(role="staff")
     assert nurse.get("/staff/outbox").status_code == 403
     assert "/staff/outbox" not in nurse.get("/staff/").get_data(as_text=True)

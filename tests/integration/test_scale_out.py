@@ -85,7 +85,8 @@ def test_knock_on_a_admit_on_b(two_instances, app, db):
     rows = [r for r in board["rows"] if r["knock_id"] == knock_id]
     assert board["knocking"] == 1 and rows and rows[0]["state"] == "knocking" and "admit" in rows[0]["actions"]
 
-    # The patient's status request on A (with the version B gave) is held; B admits; A's watcher reads the change and wakes it.
+    # The patient's status request on A (with the version B gave) is held; B admits; A's watcher reads the
+    # change and wakes it.
     answers = []
     held = threading.Thread(target=lambda: answers.append((patient.status(), time.monotonic())))
     held.start()

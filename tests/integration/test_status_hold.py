@@ -204,7 +204,8 @@ def test_signatures_of_many_invitations_in_one_query(app, invitation_factory, cl
     assert len({status_hold.version_of(None), status_hold.version_of(found[made[0].id])}) == 2
 
 
-def test_a_status_request_computes_the_watchers_signature_from_what_it_read(app, sign_in, invitation_factory, clinic, db):  # noqa: F811
+def test_a_status_request_computes_the_watchers_signature_from_what_it_read(app, sign_in,  # noqa: F811
+                                                                            invitation_factory, clinic, db):
     """The request's baseline comes from the rows it loaded, the watcher's from its own query: they
     must agree, or every held request would wake at once (or, worse, never)."""
     from patientapp.models import Invitation

@@ -102,7 +102,8 @@ def test_sms_is_sent_explicitly_and_the_number_is_forgotten(sign_in, db, app):
     outbox = staff.get("/staff/outbox").get_data(as_text=True)
     assert "91234567" not in outbox and "567" in outbox and f"/i/{token}" in outbox
     fresh(db)  # an old snapshot would make the "not in" below pass vacuously
-    dump = " ".join(str(row) for table in ("invitations", "audit_events") for row in db.execute(text(f"SELECT * FROM {table}")))
+    dump = " ".join(str(row) for table in ("invitations", "audit_events")
+                    for row in db.execute(text(f"SELECT * FROM {table}")))
     assert "91234567" not in dump and "4791234567" not in dump
 
 
@@ -215,9 +216,11 @@ def test_rooms_are_checked_when_saved(sign_in, db):
 def test_room_address_only_after_admission(app, sign_in, invitation_factory, clinic, db):
     invitation, patient, csrf = knocking_patient(app, invitation_factory, clinic, db)
     assert patient.post("/api/visit/knock", json={}, headers={"X-CSRFToken": csrf}).status_code == 400
-    knocked = patient.post("/api/visit/knock", json={"consent_version": knocks.CONSENT_VERSION}, headers={"X-CSRFToken": csrf})
+    knocked = patient.post("/api/visit/knock", json={"consent_version": knocks.CONSENT_VERSION},
+                           headers={"X-CSRFToken": csrf})
     assert knocked.status_code == 201
-    again = patient.post("/api/visit/knock", json={"consent_version": knocks.CONSENT_VERSION}, headers={"X-CSRFToken": csrf})
+    again = patient.post("/api/visit/knock", json={"consent_version": knocks.CONSENT_VERSION},
+                         headers={"X-CSRFToken": csrf})
     assert again.get_json()["knock"] == knocked.get_json()["knock"]
     status = patient.get("/api/visit/status")
     body = status.get_data(as_text=True)
@@ -292,7 +295,8 @@ def test_knocking_too_early_is_refused(app, invitation_factory, clinic, db):
     html = patient.get("/visit/wait").get_data(as_text=True)
     csrf = re.search(r'name="csrf-token" content="([^"]+)"', html).group(1)
     assert 'data-too-early="1"' in html
-    response = patient.post("/api/visit/knock", json={"consent_version": knocks.CONSENT_VERSION}, headers={"X-CSRFToken": csrf})
+    response = patient.post("/api/visit/knock", json={"consent_version": knocks.CONSENT_VERSION},
+                            headers={"X-CSRFToken": csrf})
     assert response.status_code == 409
 
 

@@ -91,7 +91,8 @@ def test_idn_is_shown_in_unicode_but_used_as_punycode():
 
 def test_sections_are_markdown_without_html_or_dangerous_links():
     html = str(render_section("**Telefontid** 8–15\n\n- Onsdager 13–15\n\n<script>alert(1)</script>\n\n"
-                              "[x](javascript:alert(1)) [ring](tel:+4712345678) ![bilde](https://evil.example/x.png)\n\n# Stor"))
+                              "[x](javascript:alert(1)) [ring](tel:+4712345678) "
+                              "![bilde](https://evil.example/x.png)\n\n# Stor"))
     assert "<strong>Telefontid</strong>" in html and "<li>Onsdager 13–15</li>" in html
     assert "<script" not in html and "href=\"javascript" not in html and "<img" not in html and "<h1" not in html
     assert 'href="tel:+4712345678" rel="noopener noreferrer"' in html

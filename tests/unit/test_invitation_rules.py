@@ -13,14 +13,18 @@ LAPSE = timedelta(minutes=15)
 ACTIONS = ("reschedule", "another-link", "replace-link", "cancel", "knock", "admit", "complete", "withdraw")
 # What each action does from each state; absent: refused, with nothing changed.
 EXPECTED = {
-    ("reschedule", invitations.SCHEDULED): invitations.SCHEDULED, ("reschedule", invitations.OPENED): invitations.OPENED,
-    ("reschedule", invitations.KNOCKING): invitations.KNOCKING, ("reschedule", invitations.ADMITTED): invitations.ADMITTED,
+    ("reschedule", invitations.SCHEDULED): invitations.SCHEDULED,
+    ("reschedule", invitations.OPENED): invitations.OPENED,
+    ("reschedule", invitations.KNOCKING): invitations.KNOCKING,
+    ("reschedule", invitations.ADMITTED): invitations.ADMITTED,
     ("another-link", invitations.SCHEDULED): invitations.SCHEDULED,
     ("another-link", invitations.OPENED): invitations.OPENED,
     ("another-link", invitations.KNOCKING): invitations.KNOCKING,
     ("another-link", invitations.ADMITTED): invitations.ADMITTED,
-    ("replace-link", invitations.SCHEDULED): invitations.SCHEDULED, ("replace-link", invitations.OPENED): invitations.OPENED,
-    ("replace-link", invitations.KNOCKING): invitations.OPENED, ("replace-link", invitations.ADMITTED): invitations.OPENED,
+    ("replace-link", invitations.SCHEDULED): invitations.SCHEDULED,
+    ("replace-link", invitations.OPENED): invitations.OPENED,
+    ("replace-link", invitations.KNOCKING): invitations.OPENED,
+    ("replace-link", invitations.ADMITTED): invitations.OPENED,
     ("cancel", invitations.SCHEDULED): invitations.CANCELLED, ("cancel", invitations.OPENED): invitations.CANCELLED,
     ("cancel", invitations.KNOCKING): invitations.CANCELLED, ("cancel", invitations.ADMITTED): invitations.CANCELLED,
     ("knock", invitations.SCHEDULED): invitations.KNOCKING, ("knock", invitations.OPENED): invitations.KNOCKING,
@@ -28,7 +32,8 @@ EXPECTED = {
     ("admit", invitations.KNOCKING): invitations.ADMITTED,
     ("complete", invitations.ADMITTED): invitations.COMPLETED,
     ("withdraw", invitations.SCHEDULED): invitations.WITHDRAWN, ("withdraw", invitations.OPENED): invitations.WITHDRAWN,
-    ("withdraw", invitations.KNOCKING): invitations.WITHDRAWN, ("withdraw", invitations.ADMITTED): invitations.WITHDRAWN,
+    ("withdraw", invitations.KNOCKING): invitations.WITHDRAWN,
+    ("withdraw", invitations.ADMITTED): invitations.WITHDRAWN,
     ("withdraw", invitations.COMPLETED): None, ("withdraw", invitations.WITHDRAWN): invitations.WITHDRAWN,
 }
 

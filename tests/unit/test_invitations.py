@@ -36,8 +36,8 @@ def test_schema_has_no_personal_columns(db, session_app):
     inspector = inspect(session_app.extensions["patientapp.db"].engine)
     columns = {c["name"] for c in inspector.get_columns("invitations")}
     assert columns == {"id", "ref", "clinic_id", "starts_at", "ends_at", "language", "state",
-                       "label", "room_ref", "created_at", "opened_at", "updated_at", "check_summary", "checked_at", "withdrawn_at",
-                       "link_generation"}
+                       "label", "room_ref", "created_at", "opened_at", "updated_at", "check_summary", "checked_at",
+                       "withdrawn_at", "link_generation"}
 
 
 def test_migrations_match_the_models(session_app):

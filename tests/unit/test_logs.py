@@ -24,7 +24,8 @@ def test_tokens_and_signed_links_are_redacted():
     for secret in ("AbC_-123xyz", "q.ref.ts.sig", "tok\"", "EnrolTok"):
         assert secret not in cleaned
     assert "/i/<redacted>" in cleaned and "/staff/enrol/<redacted>" in cleaned
-    assert redact("/guide/echo /visit /visit/wait /api/visit/status") == "/guide/echo /visit /visit/wait /api/visit/status"
+    assert (redact("/guide/echo /visit /visit/wait /api/visit/status")
+            == "/guide/echo /visit /visit/wait /api/visit/status")
 
 
 @pytest.mark.parametrize("secret", [
@@ -65,7 +66,8 @@ def test_safe_text_is_left_alone():
 
 
 def test_filter_rewrites_formatted_records():
-    record = logging.LogRecord("werkzeug", logging.INFO, __file__, 1, '"GET /i/%s HTTP/1.1" %s', ("secret123", 303), None)
+    record = logging.LogRecord("werkzeug", logging.INFO, __file__, 1, '"GET /i/%s HTTP/1.1" %s',
+                               ("secret123", 303), None)
     assert RedactingFilter().filter(record)
     assert "secret123" not in record.getMessage() and "303" in record.getMessage()
 
@@ -221,7 +223,8 @@ def test_werkzeug_request_lines_become_fields():
     assert json.loads(JsonFormatter().format(banner))["message"] == "Press CTRL+C to quit"
     assert entry["http"] == {"method": "GET", "path": "/i/<redacted>", "status": 303, "bytes": None}
     assert "127.0.0.1" not in json.dumps(entry)
-    error = logging.LogRecord("werkzeug", logging.ERROR, __file__, 1, "10.1.2.3 - - [01/Jan/2030 10:00:00] code %d, message %s",
+    error = logging.LogRecord("werkzeug", logging.ERROR, __file__, 1,
+                              "10.1.2.3 - - [01/Jan/2030 10:00:00] code %d, message %s",
                               (400, "Bad request syntax"), None)
     assert logs.WerkzeugRequestFilter().filter(error) and error.getMessage() == "code 400, message Bad request syntax"
 
