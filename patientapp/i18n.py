@@ -66,7 +66,8 @@ def from_accept_language(header_values) -> str | None:
 
 
 def select_locale() -> str:
-    """?lang= (remembered in a cookie), the cookie, the invitation's (or staff member's), the browser's, nb."""
+    """?lang= (remembered in a cookie); in the workspace the staff member's own; the cookie, the
+    invitation's, the browser's, nb."""
     # The embedded pages carry the language in their path: they set and read no cookie (R28).
     in_path = normalise((request.view_args or {}).get("lang")) if request.blueprint == "embed" else None
     if in_path:
@@ -75,10 +76,14 @@ def select_locale() -> str:
     if explicit:
         g.remember_lang = explicit
         return explicit
+    # The workspace speaks the language each staff member chose (kept on the server), whatever the
+    # browser or a patient's language cookie on the same computer says.
+    staff_language = normalise(g.get("staff_language")) if request.blueprint == "staff" else None
+    if staff_language:
+        return staff_language
     return (
         normalise(request.cookies.get(LANG_COOKIE))
         or normalise(g.get("invitation_language") or session.get(SESSION_KEY))
-        or normalise(g.get("staff_language"))
         or from_accept_language(request.accept_languages)
         or DEFAULT
     )

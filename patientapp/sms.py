@@ -188,15 +188,17 @@ class OutboxGateway:
 
     Each line names the clinic that sent it, and each clinic reads only its own lines."""
 
-    def __init__(self, path: Path, clinic_id: int | None = None):
+    def __init__(self, path: Path, clinic_id: int | None = None, sender: str | None = None):
         self.path = Path(path)
         self.clinic_id = clinic_id
+        self.sender = sender
 
     def send(self, to: str, text: str) -> str:
         """Append one JSON line with the masked number; the full number is never written (R53)."""
         masked = mask_phone(normalise_phone(to))
         message_id = "outbox-" + secrets.token_hex(8)
-        record = {"id": message_id, "at": _utc_now(), "clinic": self.clinic_id, "to": masked, "text": text,
+        record = {"id": message_id, "at": _utc_now(), "clinic": self.clinic_id, "sender": self.sender,
+                  "to": masked, "text": text,
                   "segments": segments(text)[1]}
         line = (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
         try:
@@ -343,14 +345,16 @@ def outbox_path(instance_path: Path) -> Path:
     return Path(instance_path) / "sms-outbox.jsonl"
 
 
-def gateway_from_config(config: dict, instance_path: Path, clinic_id: int | None = None) -> Gateway:
+def gateway_from_config(config: dict, instance_path: Path, clinic_id: int | None = None,
+                        sender: str | None = None) -> Gateway:
     """The configured gateway: the development outbox unless SMS_GATEWAY is "http"; OutboxRefused
-    for the outbox on a public https address (outbox_allowed)."""
+    for the outbox on a public https address (outbox_allowed). `sender`: the clinic's own SMS sender,
+    else the deployment's SMS_SENDER."""
     kind = str(config.get("SMS_GATEWAY") or "outbox").strip().lower()
     if kind == "outbox":
         if not outbox_allowed(config):
             raise OutboxRefused("the development outbox does not run on a public address")
-        return OutboxGateway(outbox_path(instance_path), clinic_id)
+        return OutboxGateway(outbox_path(instance_path), clinic_id, sender or config.get("SMS_SENDER") or None)
     if kind == "http":
         if not config.get("SMS_HTTP_URL"):
             raise ValueError("SMS_GATEWAY=http needs SMS_HTTP_URL")
@@ -360,6 +364,6 @@ def gateway_from_config(config: dict, instance_path: Path, clinic_id: int | None
             username=config.get("SMS_HTTP_USERNAME") or None,
             password=config.get("SMS_HTTP_PASSWORD") or None,
             token=config.get("SMS_HTTP_TOKEN") or None,
-            sender=config.get("SMS_SENDER") or None,
+            sender=sender or config.get("SMS_SENDER") or None,
         )
     raise ValueError(f"unknown SMS_GATEWAY {kind!r}; use 'outbox' or 'http'")

@@ -122,6 +122,18 @@ def enable(staff: Staff) -> None:
     staff.disabled_at = None
 
 
+def set_preferences(staff: Staff, *, language: str | None = None, knock_sound: bool | None = None) -> None:
+    """The staff member's own choices, kept on the server so that every device shows the same."""
+    from . import i18n
+
+    if language is not None:
+        if language not in i18n.LANGUAGES:
+            raise ValueError(f"unknown language {language!r}")
+        staff.language = language
+    if knock_sound is not None:
+        staff.knock_sound = bool(knock_sound)
+
+
 def _usable(enrolment: Enrolment | None, now: datetime) -> Enrolment | None:
     """The enrolment if it is unused, unexpired and its person not disabled (R21)."""
     if enrolment is None or enrolment.used_at or now > enrolment.expires_at or enrolment.staff.disabled_at:

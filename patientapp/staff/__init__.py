@@ -4,4 +4,4 @@ from .. import paths
 
 bp = Blueprint("staff", __name__, url_prefix=paths.STAFF)
 
-from . import sign_in, views, website  # noqa: E402,F401  (routes register on import)
+from . import settings, sign_in, views, website  # noqa: E402,F401  (routes register on import)

@@ -49,13 +49,34 @@ def state_label(invitation: Invitation, knock: Knock | None) -> tuple[str, str]:
     return "invited", _("Invited")
 
 
-def check_text(summary: dict | None) -> str:
+def check_items(summary: dict | None) -> list[dict]:
+    """Each check the patient ran: its name, its result ("ok", "warn", "fail", "pending") and the two
+    as words, for a small icon with a text alternative."""
     if not summary:
-        return ""
+        return []
     names = {"browser": _("browser"), "camera": _("camera"), "microphone": _("microphone"), "speaker": _("sound"),
              "light": _("light"), "network": _("connection"), "battery": _("battery")}
     words = {"ok": _("ok"), "warn": _("advice"), "fail": _("problem"), "pending": _("not checked")}
-    return ", ".join(f"{names[c]}: {words[summary[c]]}" for c in equipment_check.CHECKS if c in summary)
+    return [{"name": c, "status": summary[c], "text": f"{names[c]}: {words[summary[c]]}"}
+            for c in equipment_check.CHECKS if c in summary]
+
+
+def check_text(summary: dict | None) -> str:
+    return ", ".join(item["text"] for item in check_items(summary))
+
+
+def state_filter_words() -> dict[str, str]:
+    """The invitation states as the invitations list offers them for filtering."""
+    return {
+        invitations.SCHEDULED: _("Invited"),
+        invitations.OPENED: _("Opened the link"),
+        invitations.KNOCKING: _("Knocking"),
+        invitations.ADMITTED: pgettext("status", "Let in"),
+        invitations.COMPLETED: pgettext("status", "Done"),
+        invitations.WITHDRAWN: _("Withdrew consent"),
+        invitations.CANCELLED: _("Cancelled"),
+        invitations.EXPIRED: _("Expired"),
+    }
 
 
 # The preset messages staff can send; the patient's page shows each in the patient's language.
@@ -81,6 +102,7 @@ class Row:
     state_label: str
     check: str
     check_overall: str
+    checks: list[dict] = field(default_factory=list)
     knock_id: int | None = None
     waiting_seconds: int | None = None
     lapses_in: int | None = None
@@ -98,6 +120,7 @@ def row(invitation: Invitation, knock: Knock | None, now: datetime) -> Row:
     result = Row(invitation_id=invitation.id, label=invitation.label or "–",
                  time=f"{start:%H:%M}–{end:%H:%M}", language=i18n.LANGUAGES[invitation.language].name,
                  state=state, state_label=label, check=check_text(invitation.check_summary),
+                 checks=check_items(invitation.check_summary),
                  check_overall=equipment_check.overall(invitation.check_summary) if invitation.check_summary else "",
                  url=url_for("staff.invitation", invitation_id=invitation.id))
     if knock is not None:
@@ -143,6 +166,8 @@ def build(db: Session, clinic: Clinic, now: datetime) -> Board:
         shown = db.scalars(query).all()
         latest = knocks.latest_knocks(db, [invitation.id for invitation in shown])
     rows = [row(invitation, latest.get(invitation.id), now) for invitation in shown]
+    # Knocking first, longest waiting on top; then the day in order of time (the sort is stable).
+    rows.sort(key=lambda r: (r.state != "knocking", -(r.waiting_seconds or 0)))
     warnings = []
     for room in rooms.clinic_rooms(clinic.room_settings):
         if "pexip-not-autolock" in rooms.warnings(room):

@@ -10,6 +10,7 @@ from wtforms import (
     DateField,
     EmailField,
     IntegerField,
+    RadioField,
     SelectChoice,
     SelectField,
     StringField,
@@ -18,9 +19,12 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
-from .. import clinic_websites, i18n, invitations
+from .. import clinic_settings, clinic_websites, i18n, invitations
 
 LANGUAGE_CHOICES = [SelectChoice(code, lang.name) for code, lang in i18n.LANGUAGES.items()]
+# No language is chosen for the patient until staff choose one: a silent default sent Somali patients
+# a Norwegian SMS.
+PATIENT_LANGUAGE_CHOICES = [SelectChoice("", _l("Choose…")), *LANGUAGE_CHOICES]
 
 
 def no_national_id(form, field):
@@ -50,10 +54,46 @@ class InvitationForm(Form):
     duration = IntegerField(_l("Duration in minutes"), default=30, validators=[
         InputRequired(_l("Write the duration in minutes.")),
         NumberRange(5, 240, _l("The duration must be between 5 and 240 minutes."))])
-    language = SelectField(_l("The patient's language"), choices=LANGUAGE_CHOICES, default="nb")
+    language = SelectField(_l("The patient's language"), choices=PATIENT_LANGUAGE_CHOICES, default="",
+                           validators=[InputRequired(_l("Choose the patient's language."))])
     label = StringField(_l("Label for staff (initials or reference)"), validators=[
         Optional(), Length(max=invitations.MAX_LABEL_LENGTH, message=_l("At most 20 characters.")), no_national_id])
     room = SelectField(_l("Video room"), choices=[], validate_choice=True)
+
+
+class NewInvitationForm(InvitationForm):
+    """The invitation and how the patient gets the link, on one screen. The SMS goes only when chosen
+    here, with a number (R8): nothing is sent by default, and neither way is chosen in advance."""
+
+    delivery = RadioField(_l("How does the patient get the link?"), choices=[
+        SelectChoice("sms", _l("Send an SMS now")),
+        SelectChoice("none", _l("No SMS: I give the link, a letter or the QR code"))],
+        validators=[InputRequired(_l("Choose how the patient gets the link."))])
+    phone = StringField(_l("The patient's mobile number"), validators=[Optional(), Length(max=40)])
+
+
+class ClinicSettingsForm(Form):
+    """The clinic's details; the rules are clinic_settings.clean's, these only say what is missing."""
+
+    display_name = StringField(_l("The clinic's name, as patients see it"), validators=[
+        InputRequired(_l("Write the clinic's name.")), Length(max=80, message=_l("The name is too long."))])
+    phone = StringField(_l("Phone number for patients"), validators=[InputRequired(_l("Write a phone number."))])
+    time_zone = SelectField(_l("Time zone"), choices=[])
+    sms_sender = StringField(_l("SMS sender (optional)"), validators=[Optional(), Length(max=11, message=_l(
+        "At most 11 letters and digits."))])
+    default_duration = IntegerField(_l("Usual duration in minutes"), validators=[
+        InputRequired(_l("Write the duration in minutes.")),
+        NumberRange(5, 240, _l("The duration must be between 5 and 240 minutes."))])
+    emergency_url = StringField(_l("Link to the routine when video fails (optional)"), validators=[
+        Optional(), Length(max=300, message=_l("The address is too long."))])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        current = self.time_zone.data or clinic_settings.COMMON_TIME_ZONES[0]
+        zones = list(clinic_settings.COMMON_TIME_ZONES)
+        if current not in zones:
+            zones.append(current)  # a zone set another way stays choosable
+        self.time_zone.choices = [SelectChoice(zone, zone.replace("_", " ")) for zone in zones]
 
 
 class SmsForm(Form):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import abort, current_app, g, jsonify, redirect, request, url_for
+from flask import abort, current_app, g, jsonify, redirect, request, session, url_for
 
 from .. import paths, staff_access
 from ..db import begin_write, get_session
@@ -29,6 +29,10 @@ def load_staff() -> None:
             begin_write(get_session())  # the touch may have committed: the action itself writes
         g.staff = record.staff
         g.staff_language = record.staff.language
+    elif session.get(paths.ENROLMENT_KEY) is not None:
+        # Enrolling: the page speaks the language the administrator chose for this person.
+        enrolment = staff_access.enrolment_by_id(get_session(), session[paths.ENROLMENT_KEY], utcnow())
+        g.staff_language = enrolment.staff.language if enrolment else None
     if g.staff is None and request.endpoint not in PUBLIC_ENDPOINTS:
         if request.path.startswith(paths.STAFF_API) or request.method != "GET":
             return jsonify(error="unauthenticated"), 401

@@ -13,12 +13,13 @@ from markupsafe import Markup
 from sqlalchemy import select
 from wtforms import SelectChoice
 
-from .. import appointment, audit, i18n, invitations, knocks, rooms, sms, staff_access
+from .. import appointment, audit, i18n, invitations, knocks, rooms, sms, staff_access, timefmt
 from ..db import get_session
 from ..models import Clinic, Invitation, Knock, Passkey, Staff, utcnow
 from . import bp
 from . import dashboard as board
-from .forms import InvitationForm, LinkForm, RoomForm, SmsForm, StaffForm
+from . import invitation_list as invitation_list_model
+from .forms import InvitationForm, LinkForm, NewInvitationForm, RoomForm, SmsForm, StaffForm
 from .guard import admin_required, load_staff
 
 bp.before_request(load_staff)
@@ -111,15 +112,37 @@ def knock_action(knock_id: int, action: str):
 @bp.get("/emergency")
 def emergency():
     """The routine when video fails (R64), always one click from the dashboard."""
-    return render_template("staff/emergency.html", routine_url=current_app.config["EMERGENCY_ROUTINE_URL"])
+    return render_template("staff/emergency.html",
+                           routine_url=_clinic().emergency_url or current_app.config["EMERGENCY_ROUTINE_URL"])
 
 
 # --- invitations -------------------------------------------------------------------------------
 
-def _invitation_form(clinic: Clinic, **kwargs) -> InvitationForm:
-    form = InvitationForm(**kwargs)
+@bp.get("/invitations")
+def invitation_list():
+    """Every invitation of the clinic still kept: today, the days ahead and before, filtered and paged."""
+    clinic = _clinic()
+    listing = invitation_list_model.build(get_session(), clinic, invitation_list_model.parse(request.args), utcnow(),
+                                          i18n.current().format_locale)
+    return render_template("staff/invitations.html", listing=listing, room_choices=_room_choices(clinic),
+                           states=board.state_filter_words())
+
+
+def _invitation_form(clinic: Clinic, form_class=InvitationForm, **kwargs) -> InvitationForm:
+    form = form_class(**kwargs)
     form.room.choices = _room_choices(clinic)
     return form
+
+
+def _next_quarter_hour(clinic: Clinic) -> datetime:
+    """The clinic's wall clock rounded up to the next quarter hour: the time most invitations want."""
+    local = utcnow().astimezone(ZoneInfo(clinic.time_zone)).replace(second=0, microsecond=0)
+    return local + timedelta(minutes=15 - local.minute % 15)
+
+
+def _first_error(form) -> str | None:
+    """The name of the first field (in the page's order) with an error: it takes the focus."""
+    return next((f.name for f in form if f.errors), None)
 
 
 def _horizon() -> timedelta:
@@ -143,26 +166,49 @@ def _times(form: InvitationForm, clinic: Clinic) -> tuple[datetime, datetime] | 
     return start, end
 
 
+def _patient_phone(form: NewInvitationForm) -> str | None:
+    """The number to send the SMS to, if the staff member chose to send one; None with the reason on
+    the field when it is missing or not a mobile number."""
+    if form.delivery.data != "sms":
+        return None
+    try:
+        return sms.normalise_phone(form.phone.data or "")
+    except sms.InvalidPhone:
+        message = (_("Write the patient's mobile number, or choose “No SMS”.") if not (form.phone.data or "").strip()
+                   else _("This does not look like a mobile number."))
+        form.phone.errors = [*form.phone.errors, message]
+        return None
+
+
 @bp.route("/invitations/new", methods=["GET", "POST"])
 def new_invitation():
-    """Create an invitation; the result page is the only time the link can be shown."""
+    """Create an invitation and, if chosen, send its SMS, from one screen; the result page is the only
+    time the link can be shown."""
     clinic = _clinic()
-    form = _invitation_form(clinic)
+    form = _invitation_form(clinic, NewInvitationForm)
     if request.method == "GET":
-        today = utcnow().astimezone(ZoneInfo(clinic.time_zone))
-        form.date.data = form.date.data or today.date()
-    times = _times(form, clinic) if form.validate_on_submit() else None
-    if times is not None:
+        start = _next_quarter_hour(clinic)
+        form.date.data = form.date.data or start.date()
+        form.time.data = form.time.data or start.time()
+        form.duration.data = clinic.default_duration
+        if len(form.room.choices) == 1:
+            form.room.data = form.room.choices[0].value
+    valid = form.validate_on_submit()
+    times = _times(form, clinic) if valid else None
+    phone = _patient_phone(form) if request.method == "POST" else None
+    if times is not None and (phone is not None or form.delivery.data == "none"):
         db = get_session(write=True)
         invitation, token = invitations.create_invitation(db, clinic, *times, form.language.data,
                                                      label=form.label.data or None, room_ref=form.room.data or None,
                                                      now=utcnow(), horizon=_horizon())
         audit.staff_action(db, "invitation-create", invitation_id=invitation.id)
         db.commit()
-        return _result(invitation, token)
+        if phone is None:
+            return _result(invitation, token)
+        return _send_sms(invitation, token, phone, SmsForm(token=token, formdata=None))
     status = 422 if request.method == "POST" else 200
-    return render_template("staff/invitation-form.html", form=form, invitation=None,
-                           no_rooms=not form.room.choices), status
+    return render_template("staff/invitation-form.html", form=form, invitation=None, no_rooms=not form.room.choices,
+                           focus=_first_error(form)), status
 
 
 def _sms_text(invitation: Invitation, token: str) -> str:
@@ -199,10 +245,15 @@ def send_sms(invitation_id: int):
     except sms.InvalidPhone:
         form.phone.errors = [*form.phone.errors, _("This does not look like a mobile number.")]
         return _result(invitation, token, sms_form=form, status=422)
+    return _send_sms(invitation, token, phone, form)
+
+
+def _send_sms(invitation: Invitation, token: str, phone: str, form: SmsForm):
+    """Send the invitation's SMS to `phone` (E.164) and show the result page; the number is not kept."""
     db = get_session(write=True)
     try:
-        sms.gateway_from_config(current_app.config, current_app.instance_path,
-                                invitation.clinic_id).send(phone, _sms_text(invitation, token))
+        sms.gateway_from_config(current_app.config, current_app.instance_path, invitation.clinic_id,
+                                sender=invitation.clinic.sms_sender).send(phone, _sms_text(invitation, token))
     except sms.SendError as error:
         audit.staff_action(db, "invitation-sms", "failure", invitation_id=invitation.id, detail=str(error)[:60])
         db.commit()
@@ -228,14 +279,28 @@ def letter(invitation_id: int):
 
 
 def _invitation_page(invitation: Invitation) -> dict:
+    clinic = invitation.clinic
+    rooms_by_key = {choice.value: choice.label for choice in _room_choices(clinic)}
     return {"invitation": invitation,
             "row": board.row(invitation, knocks.latest_knock(get_session(), invitation), utcnow()),
+            "day": timefmt.day(invitation.starts_at.astimezone(ZoneInfo(clinic.time_zone)).date(),
+                               i18n.current().format_locale),
+            "room_label": rooms_by_key.get(invitation.room_ref, invitation.room_ref),
             "allowed": {action: invitations.allowed(invitation, action) for action in invitations.STAFF_ACTIONS}}
 
 
 @bp.get("/invitations/<int:invitation_id>")
 def invitation(invitation_id: int):
     return render_template("staff/invitation.html", **_invitation_page(_own_invitation(invitation_id)))
+
+
+@bp.get("/invitations/<int:invitation_id>/cancel")
+def confirm_cancel(invitation_id: int):
+    """Cancelling asks once more: a misclick must not end a patient's appointment."""
+    invitation = _own_invitation(invitation_id)
+    if not invitations.allowed(invitation, "cancel"):
+        return redirect(url_for("staff.invitation", invitation_id=invitation.id), code=303)
+    return render_template("staff/invitation-cancel.html", **_invitation_page(invitation))
 
 
 def _own_invitation_for(action: str) -> Invitation:
@@ -309,7 +374,7 @@ def reschedule(invitation_id: int):
         return redirect(url_for("staff.invitation", invitation_id=invitation.id), code=303)
     status = 422 if request.method == "POST" else 200
     return render_template("staff/invitation-form.html", form=form, invitation=invitation,
-                           no_rooms=not form.room.choices), status
+                           no_rooms=not form.room.choices, focus=_first_error(form)), status
 
 
 # --- team and rooms (administrators) ------------------------------------------------------------

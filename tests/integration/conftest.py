@@ -17,7 +17,8 @@ def clinic(db):
 
 @pytest.fixture
 def sign_in(app, db, clinic):
-    def make(role="admin", email=None):
-        person, token = staff_session(db, clinic.id, role, email)
+    def make(role="admin", email=None, language="en"):
+        # English, the language these tests read; the workspace speaks the staff member's own.
+        person, token = staff_session(db, clinic.id, role, email, language=language)
         return StaffClient(app, person.id, token)
     return make

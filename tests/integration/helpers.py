@@ -46,7 +46,7 @@ class StaffClient:
 def create_invitation(staff, **overrides):
     local = (utcnow() + timedelta(hours=1)).astimezone(timezone(timedelta(hours=1)))
     data = {"date": local.strftime("%Y-%m-%d"), "time": local.strftime("%H:%M"), "duration": "30",
-            "language": "ar", "label": "KN", "room": "room-1", **overrides}
+            "language": "ar", "label": "KN", "room": "room-1", "delivery": "none", **overrides}
     return staff.form("/staff/invitations/new", data)
 
 

@@ -149,8 +149,23 @@ ENDPOINTS = [
     Endpoint("/embed/<clinic>/<lang>/guide/<slug>", "GET", "/embed/test/pl/guide/no-sound", "anyone",
              {"lang": _values("nb")}, body="query"),
     # --- the workspace --------------------------------------------------------------------------
-    Endpoint("/staff/invitations/new", "POST", "/staff/invitations/new", "admin", INVITATION_FIELDS,
-             changes=frozenset({"invitations", "audit_events"})),
+    Endpoint("/staff/invitations/new", "POST", "/staff/invitations/new", "admin",
+             {**INVITATION_FIELDS, "delivery": _values("none", "sms"), "phone": _values("91234567", "")},
+             changes=frozenset({"invitations", "invitation_links", "audit_events", "outbox"})),
+    Endpoint("/staff/invitations", "GET", "/staff/invitations", "admin",
+             {"period": _values("today", "upcoming", "past"), "day": _date(), "state": _values("knocking", ""),
+              "room": _values("room-1"), "language": _values("ar", ""), "label": _values("KN", "%", "_"),
+              "page": _values("1", "2", "99999999999")}, body="query"),
+    Endpoint("/staff/preferences/language", "POST", "/staff/preferences/language", "admin",
+             {"language": _values("ar", "nb", "so"), "next": _values("/staff/invitations", "//evil.example", "/x")},
+             changes=frozenset({"staff", "audit_events"})),
+    Endpoint("/staff/api/preferences", "POST", "/staff/api/preferences", "admin",
+             {"knockSound": _values(True, False)}, body="json", changes=frozenset({"staff"})),
+    Endpoint("/staff/clinic", "POST", "/staff/clinic", "admin",
+             {"display_name": _values("Nordby legekontor"), "phone": _values("22 33 44 55", "+4722334455"),
+              "time_zone": _values("Europe/Oslo", "Arctic/Longyearbyen"), "sms_sender": _values("Nordby", ""),
+              "default_duration": _values("20", "30"), "emergency_url": _values("https://intranett.example/rutine", "")},
+             changes=frozenset({"clinics", "audit_events"})),
     Endpoint("/staff/invitations/<int:invitation_id>/edit", "POST", "/staff/invitations/{invitation}/edit", "admin",
              INVITATION_FIELDS, changes=frozenset({"invitations", "audit_events"})),
     Endpoint("/staff/invitations/<int:invitation_id>/sms", "POST", "/staff/invitations/{invitation}/sms", "admin",
@@ -227,12 +242,13 @@ ENDPOINTS = [
 # path, which the Werkzeug converters and the views' own lookups bound: listed so that a new route is
 # noticed. The path-only ones get hostile path segments in test_hostile_paths.
 NO_INPUT = {"/staff/", "/staff/api/dashboard", "/staff/emergency", "/staff/enrol", "/staff/login",
+            "/staff/invitations/<int:invitation_id>/cancel",
             "/staff/outbox", "/staff/passkeys", "/staff/invitations/<int:invitation_id>", "/api/check/ping",
             "/healthz", "/readyz", "/visit/calendar.ics", "/visit/check", "/visit/go", "/visit/qr.svg",
             "/visit/wait", "/visit/withdrawn", "/embed/embed.js", "/static/<path:filename>", "/dev/video-room",
             "/guide/<slug>", "/i/<path:token>", "/d/<path:signed>", "/manifest-<lang>.webmanifest",
             "/offline/<lang>", "/sw-<lang>.js", "/staff/enrol/<path:token>", "/__test/boom"}
-GET_FORMS = {"/staff/invitations/new", "/staff/invitations/<int:invitation_id>/edit", "/staff/rooms",
+GET_FORMS = {"/staff/invitations/new", "/staff/invitations/<int:invitation_id>/edit", "/staff/rooms", "/staff/clinic",
              "/staff/team", "/staff/website/sections/<lang>", "/visit/withdraw"}
 
 

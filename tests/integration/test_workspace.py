@@ -232,8 +232,8 @@ def test_room_address_only_after_admission(app, sign_in, invitation_factory, cli
     row = next(r for r in board["rows"] if r["invitation_id"] == invitation.id)
     assert row["state"] == "knocking" and "admit" in row["actions"] and board["knocking"] == 1
     page = staff.get("/staff/?lang=en").get_data(as_text=True)
-    assert "<title>(1) Knocking – Today's patients – Video consultation</title>" in page
-    assert 'data-title-base="Today\'s patients – Video consultation"' in page
+    assert "<title>(1) Knocking – Today's patients – Workspace</title>" in page
+    assert 'data-title-base="Today\'s patients – Workspace"' in page
     knock_id = row["knock_id"]
     assert staff.api(f"/staff/api/knocks/{knock_id}/message", {"message": "late-5"}).status_code == 200
     assert patient.get("/api/visit/status").get_json()["message"] == "late-5"
@@ -368,8 +368,8 @@ def test_the_dashboard_row_is_rendered_in_one_place(app, sign_in, invitation_fac
     page = BeautifulSoup(staff.get("/staff/?lang=en").get_data(as_text=True), "html.parser").select_one(".pa-js-rows")
     fragment = BeautifulSoup(staff.get("/staff/api/dashboard?lang=en").get_json()["rowsHtml"], "html.parser")
     for rows in (page, fragment):
-        row = rows.select_one(f"tr[data-knock='{knock_id}']")
-        assert "About 10 minutes late" in row.select_one(".pa-state").get_text()
+        row = rows.select_one(f"li[data-knock='{knock_id}']")
+        assert "About 10 minutes late" in row.select_one(".pa-appt__state").get_text()
         assert row.select_one("button[data-action=admit]")["data-url"] == f"/staff/api/knocks/{knock_id}/admit"
         assert [o["value"] for o in row.select("select option")] == ["late-5", "late-10", "late-15", "will-call"]
-    assert str(page.select_one("tr")) == str(fragment.select_one("tr"))
+    assert str(page.select_one("li")) == str(fragment.select_one("li"))

@@ -261,7 +261,7 @@ def test_outbox_round_trip(tmp_path):
     assert [r["text"] for r in records] == ["message 2", "message 1", "message 0"]
     assert [r["id"] for r in records] == ids[::-1]
     newest = records[0]
-    assert set(newest) == {"id", "at", "clinic", "to", "text", "segments"}
+    assert set(newest) == {"id", "at", "clinic", "sender", "to", "text", "segments"}
     assert newest["to"] == "+47 ••••• 567" and newest["segments"] == 1
     assert newest["at"].endswith("Z")
     at = datetime.fromisoformat(newest["at"].replace("Z", "+00:00"))
