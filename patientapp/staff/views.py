@@ -29,6 +29,24 @@ def _clinic() -> Clinic:
     return g.staff.clinic
 
 
+@bp.context_processor
+def _staff_time():
+    """`when(moment)`: a moment as the workspace writes it everywhere, in the clinic's time zone and the
+    staff member's language, without seconds ("onsdag 3. desember 2026 14:30")."""
+    def when(moment: datetime | str | None) -> Markup:
+        if isinstance(moment, str):  # the outbox keeps ISO times
+            try:
+                moment = datetime.fromisoformat(moment.replace("Z", "+00:00"))
+            except ValueError:
+                return Markup("–")
+        if moment is None:
+            return Markup("–")
+        zone = g.staff.clinic.time_zone if g.get("staff") else current_app.config["BABEL_DEFAULT_TIMEZONE"]
+        day, clock = timefmt.local_day_and_time(moment, zone, i18n.current().format_locale)
+        return Markup("%s <bdi>%s</bdi>") % (day, clock)
+    return {"when": when}
+
+
 def _own_invitation(invitation_id: int) -> Invitation:
     invitation = get_session().get(Invitation, invitation_id)
     if invitation is None or invitation.clinic_id != g.staff.clinic_id:
