@@ -18,6 +18,13 @@ def add_authenticator(page, uv=True):
     return cdp, authenticator["authenticatorId"]
 
 
+def choose_staff_language(page, lang):
+    """The language the workspace speaks for this staff member, chosen in the header (kept on the server)."""
+    page.locator("#staff-language").select_option(lang)
+    page.locator(".pa-staff-language button").click()
+    expect(page.locator("html")).to_have_attribute("lang", lang)
+
+
 def sign_out(page):
     page.get_by_role("button", name="Sign out").click()
     page.wait_for_url("**/staff/login")
@@ -30,6 +37,7 @@ def create_invitation(page, language="ar"):
     page.get_by_label("Start time").fill(local.strftime("%H:%M"))
     page.get_by_label("The patient's language").select_option(language)
     page.get_by_label("Label for staff").fill("KN")
+    page.get_by_label("No SMS").check()
     page.get_by_role("button", name="Create invitation").click()
     return page.locator("#invitation-link").input_value()
 

@@ -20,7 +20,7 @@ from patientapp import i18n
 from patientapp.demo import enrol_staff
 from patientapp.models import Knock, utcnow
 from tests.browser.conftest import assert_lang_dir, preload_axe
-from tests.browser.helpers import DESKTOP, create_invitation
+from tests.browser.helpers import DESKTOP, choose_staff_language, create_invitation
 
 # What a page looks like and how it reads do not depend on the database: one backend is enough, and
 # the sweeps are the slowest tests in the suite. (The journeys are proven on both elsewhere.)
@@ -133,6 +133,7 @@ def _result(journey):
     form.locator("[name=time]").fill(local.strftime("%H:%M"))
     form.locator("[name=language]").select_option(journey.lang)
     form.locator("[name=label]").fill("KN")
+    form.locator("[name=delivery][value=none]").check()
     form.locator("button[type=submit]").click()
     journey.page.wait_for_selector("#invitation-link")
     journey.staff_invitation = journey.page.locator("form[action$='/letter']").get_attribute("action").split("/")[-2]
@@ -161,6 +162,9 @@ STAFF_PAGES = [
     Visit("letter", None, _letter, status=None),
     Visit("invitation", "/staff/invitations/{invitation}"),
     Visit("reschedule", "/staff/invitations/{invitation}/edit", langs=STATE_LANGS),
+    Visit("cancel question", "/staff/invitations/{invitation}/cancel", langs=STATE_LANGS),
+    Visit("invitations list", "/staff/invitations?label=K", langs=STATE_LANGS),
+    Visit("clinic settings", "/staff/clinic", langs=STATE_LANGS),
     Visit("team", "/staff/team"),
     Visit("my passkeys", "/staff/passkeys"),
     Visit("video rooms", "/staff/rooms"),
@@ -382,7 +386,8 @@ def test_every_staff_page(staff_page, pages, invitation_factory, app, axe, lang)
     patient.close()
 
     preload_axe(staff_page.context, axe)
-    staff_page.goto(f"/staff/?lang={lang}")
+    staff_page.goto("/staff/")
+    choose_staff_language(staff_page, lang)
     journey = Journey(staff_page, app, lang)
     problems = sweep(journey, STAFF_PAGES, targets=False)
 
@@ -458,7 +463,7 @@ def test_the_patient_journey_with_the_keyboard_alone(media_browser, staff_page):
     expect(patient.locator(".pa-js-step-wait")).to_have_attribute("data-state", "waiting", timeout=15_000)
 
     staff_page.goto("/staff/")
-    staff_page.locator("tr.pa-row--knocking").get_by_role("button", name="Let in").click()
+    staff_page.locator("li.pa-appt--knocking").get_by_role("button", name="Let in").click()
     patient.wait_for_url(re.compile(r"/dev/video-room\?"), timeout=15_000)
 
 

@@ -224,7 +224,7 @@ def test_no_secret_in_any_log_line_of_the_whole_journey(gunicorn, browser):
 
         # Let in, and the hand-off to the stand-in room.
         staff.goto("/staff/")
-        row = staff.locator("tr.pa-row--knocking")
+        row = staff.locator("li.pa-appt--knocking")
         expect(row).to_be_visible(timeout=10_000)
         row.get_by_role("button", name="Let in").click()
         patient.wait_for_url(re.compile(r"/dev/video-room\?name=Pasient&lang=nb&pin=4321"), timeout=15_000)

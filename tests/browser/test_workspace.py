@@ -25,14 +25,14 @@ def test_the_whole_journey(staff_page, pages, axe, db):
     assert axe_violations_clean(axe, patient)
 
     staff_page.goto("/staff/")
-    row = staff_page.locator("tr.pa-row--knocking")
+    row = staff_page.locator("li.pa-appt--knocking")
     expect(row).to_be_visible(timeout=10_000)
     expect(staff_page.locator(".pa-js-alert")).to_be_visible()
     expect(staff_page).to_have_title(re.compile(r"^\(1\) Knocking – Today's patients"))
     assert axe_violations_clean(axe, staff_page)
     row.get_by_role("button", name="Let in").click()
     patient.wait_for_url(re.compile(r"/dev/video-room\?name=Pasient&lang=ar"), timeout=10_000)
-    expect(staff_page.locator("tr.pa-row--admitted")).to_be_visible(timeout=10_000)
+    expect(staff_page.locator("li.pa-appt--admitted")).to_be_visible(timeout=10_000)
     # Nothing but our own host and the video room's, and the token only on the first request (R5, R55).
     hosts = {r.url.split("/")[2] for r in patient.requests}
     assert hosts <= {link.split("/")[2], link.split("/")[2].replace("localhost", "127.0.0.1")}
@@ -115,7 +115,7 @@ def test_a_knock_lapses_and_one_tap_knocks_again(staff_page, pages, app):
     expect(wait).to_have_attribute("data-state", "lapsed", timeout=15_000)
     expect(patient.locator(".pa-js-wait-title")).to_have_text("Your knock has stopped")
     staff_page.goto("/staff/")
-    expect(staff_page.locator("tr.pa-row--lapsed")).to_be_visible(timeout=10_000)
+    expect(staff_page.locator("li.pa-appt--lapsed")).to_be_visible(timeout=10_000)
     patient.get_by_role("button", name="Knock again").click()
     expect(wait).to_have_attribute("data-state", "waiting")
 
@@ -126,7 +126,7 @@ def test_the_patient_hears_about_delays_and_the_network_dropping(staff_page, pag
     patient = pages.new(lang="nb")
     knock(patient, link)
     staff_page.goto("/staff/")
-    row = staff_page.locator("tr.pa-row--knocking")
+    row = staff_page.locator("li.pa-appt--knocking")
     expect(row).to_be_visible(timeout=10_000)
     row.locator("select").select_option("late-10")
     row.get_by_role("button", name="Send").click()
@@ -138,11 +138,12 @@ def test_the_patient_hears_about_delays_and_the_network_dropping(staff_page, pag
     expect(patient.locator(".pa-js-clinic-message")).to_be_visible(timeout=40_000)
     expect(patient.locator(".pa-js-step-wait")).to_have_attribute("data-state", "waiting")
     staff_page.reload()
-    assert staff_page.locator("tr.pa-row--knocking").count() == 1
-    assert staff_page.locator("tr.pa-row--knocking").get_attribute("data-knock") == knock_id
+    assert staff_page.locator("li.pa-appt--knocking").count() == 1
+    assert staff_page.locator("li.pa-appt--knocking").get_attribute("data-knock") == knock_id
     # "Not now" says one thing: not "stay on this page, it changes by itself" under it (the review).
-    staff_page.locator("tr.pa-row--knocking").get_by_role("button", name="Not now").click()
-    expect(patient.locator(".pa-js-step-wait")).to_have_attribute("data-state", "denied", timeout=10_000)
+    staff_page.locator("li.pa-appt--knocking").get_by_role("button", name="Not now").click()
+    # It goes after the few seconds in which Undo is offered.
+    expect(patient.locator(".pa-js-step-wait")).to_have_attribute("data-state", "denied", timeout=20_000)
     expect(patient.locator(".pa-js-meanwhile")).to_be_hidden()
     expect(patient.locator(".pa-js-call a[href^='tel:']")).to_be_visible()
 
@@ -154,7 +155,7 @@ def test_video_service_down_at_hand_off(staff_page, pages, live_server):
     patient.route(re.compile(r"^http://127\.0\.0\.1:\d+/"), lambda route: route.abort())
     knock(patient, link)
     staff_page.goto("/staff/")
-    row = staff_page.locator("tr.pa-row--knocking")
+    row = staff_page.locator("li.pa-appt--knocking")
     expect(row).to_be_visible(timeout=10_000)
     row.get_by_role("button", name="Let in").click()
     expect(patient.locator(".pa-js-step-wait")).to_have_attribute("data-state", "failed", timeout=15_000)
@@ -175,7 +176,7 @@ def test_the_patient_withdraws_from_the_waiting_room(staff_page, pages):
     patient.wait_for_url("**/visit/withdrawn")
     expect(patient.locator("a[href='tel:+4712345678']")).to_be_visible()
     staff_page.goto("/staff/")
-    expect(staff_page.locator("tr.pa-row--withdrawn")).to_be_visible(timeout=10_000)
+    expect(staff_page.locator("li.pa-appt--withdrawn")).to_be_visible(timeout=10_000)
 
 
 @pytest.mark.one_backend
@@ -211,7 +212,7 @@ def test_after_the_call_drops_every_way_back_finds_the_room_or_a_new_knock(staff
     patient = pages.new(lang=lang)
     knock(patient, link)
     staff_page.goto("/staff/")
-    staff_page.locator("tr.pa-row--knocking").get_by_role("button", name="Let in").click()
+    staff_page.locator("li.pa-appt--knocking").get_by_role("button", name="Let in").click()
     patient.wait_for_url(re.compile(r"/dev/video-room"), timeout=10_000)
     room = patient.url
     wait = patient.locator(".pa-js-step-wait")
@@ -237,4 +238,4 @@ def test_after_the_call_drops_every_way_back_finds_the_room_or_a_new_knock(staff
     patient.get_by_role("button", name=again).click()
     expect(wait).to_have_attribute("data-state", "waiting", timeout=10_000)
     staff_page.goto("/staff/")
-    expect(staff_page.locator("tr.pa-row--knocking")).to_contain_text("Knocking again (was let in)", timeout=10_000)
+    expect(staff_page.locator("li.pa-appt--knocking")).to_contain_text("Knocking again (was let in)", timeout=10_000)
