@@ -29,7 +29,7 @@ translations-compile: install ## Compile the .po catalogues to .mo (not committe
 	$(PYBABEL) compile --statistics -d $(TRANSLATIONS) 2>&1 | grep -v "^compiling" || true
 
 translations-extract: install ## Extract messages into messages.pot
-	$(PYBABEL) extract -F babel.cfg -k _l -k lazy_gettext -k plurals:1,2 --no-location --no-wrap --sort-output \
+	$(PYBABEL) extract -F babel.cfg -k _l -k lazy_gettext -k lazy_ngettext:1,2 -k plurals:1,2 --no-location --no-wrap --sort-output \
 		--project=patientapp --copyright-holder=patientapp --msgid-bugs-address=- \
 		-o $(TRANSLATIONS)/messages.pot .
 

@@ -26,3 +26,4 @@ DEVICE_KEY = "visit_device"  # a random name for this browser: the hand-off bind
 LANGUAGE_KEY = "invitation_lang"  # the invitation's language, so guides follow it too
 WEBAUTHN_FLOW_KEY = "webauthn_flow"  # ties a WebAuthn challenge to this browser
 ENROLMENT_KEY = "enrolment"  # the enrolment link being used
+CREATED_KEY = "created"  # invitation forms already sent from this browser: their value -> the invitation id

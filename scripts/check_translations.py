@@ -22,7 +22,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         fresh = Path(tmp) / "messages.pot"
         subprocess.run([sys.executable, "-m", "babel.messages.frontend", "-q", "extract", "-F", "babel.cfg",
-                        "-k", "_l", "-k", "plurals:1,2", "-k", "lazy_gettext",
+                        "-k", "_l", "-k", "plurals:1,2", "-k", "lazy_gettext", "-k", "lazy_ngettext:1,2",
                         "--no-location", "--no-wrap", "--sort-output",
                         "-o", str(fresh), "."], cwd=ROOT, check=True)
         if messages(fresh) != messages(POT):

@@ -3,12 +3,14 @@ from __future__ import annotations
 
 from flask import request
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
 from wtforms import (
     BooleanField,
     DateField,
     EmailField,
+    HiddenField,
     IntegerField,
     RadioField,
     SelectChoice,
@@ -25,6 +27,11 @@ LANGUAGE_CHOICES = [SelectChoice(code, lang.name) for code, lang in i18n.LANGUAG
 # No language is chosen for the patient until staff choose one: a silent default sent Somali patients
 # a Norwegian SMS.
 PATIENT_LANGUAGE_CHOICES = [SelectChoice("", _l("Choose…")), *LANGUAGE_CHOICES]
+
+
+# The label's limit is the invitation module's; the message is counted from it, not written again.
+_at_most_label = lazy_ngettext("At most %(num)d character.", "At most %(num)d characters.",
+                               invitations.MAX_LABEL_LENGTH)
 
 
 def no_national_id(form, field):
@@ -57,7 +64,7 @@ class InvitationForm(Form):
     language = SelectField(_l("The patient's language"), choices=PATIENT_LANGUAGE_CHOICES, default="",
                            validators=[InputRequired(_l("Choose the patient's language."))])
     label = StringField(_l("Label for staff (initials or reference)"), validators=[
-        Optional(), Length(max=invitations.MAX_LABEL_LENGTH, message=_l("At most 20 characters.")), no_national_id])
+        Optional(), Length(max=invitations.MAX_LABEL_LENGTH, message=_at_most_label), no_national_id])
     room = SelectField(_l("Video room"), choices=[], validate_choice=True)
 
 
@@ -70,6 +77,8 @@ class NewInvitationForm(InvitationForm):
         SelectChoice("none", _l("No SMS: I give the link, a letter or the QR code"))],
         validators=[InputRequired(_l("Choose how the patient gets the link."))])
     phone = StringField(_l("The patient's mobile number"), validators=[Optional(), Length(max=40)])
+    # One random value per form shown: the same form sent again (reload, Back) makes no second invitation.
+    once = HiddenField(validators=[Optional(), Length(max=40)])
 
 
 class ClinicSettingsForm(Form):

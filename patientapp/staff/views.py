@@ -1,19 +1,20 @@
 """The clinic's workspace: today's patients, invitations, the team and the video rooms. Thin views."""
 from __future__ import annotations
 
+import secrets
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import qrcode
 import qrcode.image.svg
-from flask import abort, current_app, g, jsonify, redirect, render_template, request, url_for
+from flask import abort, current_app, g, jsonify, redirect, render_template, request, session, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from markupsafe import Markup
 from sqlalchemy import select
 from wtforms import SelectChoice
 
-from .. import appointment, audit, i18n, invitations, knocks, rooms, sms, staff_access, timefmt
+from .. import appointment, audit, i18n, invitations, knocks, paths, rooms, sms, staff_access, timefmt
 from ..db import get_session
 from ..models import Clinic, Invitation, Knock, Passkey, Staff, utcnow
 from . import bp
@@ -27,6 +28,11 @@ bp.before_request(load_staff)
 
 def _clinic() -> Clinic:
     return g.staff.clinic
+
+
+@bp.context_processor
+def _staff_limits():
+    return {"max_label": invitations.MAX_LABEL_LENGTH}
 
 
 @bp.context_processor
@@ -204,7 +210,12 @@ def new_invitation():
     time the link can be shown."""
     clinic = _clinic()
     form = _invitation_form(clinic, NewInvitationForm)
+    made_before = session.get(paths.CREATED_KEY, {}).get(form.once.data or "")
+    if request.method == "POST" and made_before:
+        # The same form again (a reload, or Back and send): the invitation exists; its link was shown.
+        return redirect(url_for("staff.invitation", invitation_id=made_before, again=1), code=303)
     if request.method == "GET":
+        form.once.data = secrets.token_urlsafe(12)
         start = _next_quarter_hour(clinic)
         form.date.data = form.date.data or start.date()
         form.time.data = form.time.data or start.time()
@@ -221,6 +232,10 @@ def new_invitation():
                                                      now=utcnow(), horizon=_horizon())
         audit.staff_action(db, "invitation-create", invitation_id=invitation.id)
         db.commit()
+        if form.once.data:
+            made = dict(list(session.get(paths.CREATED_KEY, {}).items())[-19:])  # the last 20 are enough
+            made[form.once.data] = invitation.id
+            session[paths.CREATED_KEY] = made
         if phone is None:
             return _result(invitation, token)
         return _send_sms(invitation, token, phone, SmsForm(token=token, formdata=None))
@@ -309,7 +324,8 @@ def _invitation_page(invitation: Invitation) -> dict:
 
 @bp.get("/invitations/<int:invitation_id>")
 def invitation(invitation_id: int):
-    return render_template("staff/invitation.html", **_invitation_page(_own_invitation(invitation_id)))
+    return render_template("staff/invitation.html", **_invitation_page(_own_invitation(invitation_id)),
+                           sent_twice=request.args.get("again") == "1")
 
 
 @bp.get("/invitations/<int:invitation_id>/cancel")

@@ -233,3 +233,36 @@ def admin_clinic_id(db, client):
     from patientapp.models import Staff
 
     return db.get(Staff, client.staff_id).clinic_id
+
+
+def test_the_same_form_sent_twice_makes_one_invitation(sign_in, db):
+    from patientapp.models import Invitation
+
+    staff = sign_in()
+    once = re.search(r'name="once" type="hidden" value="([^"]+)"|id="once" name="once" type="hidden" value="([^"]+)"',
+                     staff.get("/staff/invitations/new").get_data(as_text=True))
+    once = next(group for group in once.groups() if group)
+    fresh(db)
+    before = db.query(Invitation).count()
+    first = staff.form("/staff/invitations/new", _form(once=once))
+    assert first.status_code == 200 and "/i/" in first.get_data(as_text=True)
+    again = staff.form("/staff/invitations/new", _form(once=once))  # a reload of the result page
+    assert again.status_code == 303 and again.headers["Location"].endswith("?again=1")
+    page = staff.get(again.headers["Location"]).get_data(as_text=True)
+    assert "the form was sent twice" in page and "/i/" not in page
+    fresh(db)
+    assert db.query(Invitation).count() == before + 1
+    # A new form (a new value) makes a new invitation.
+    assert staff.form("/staff/invitations/new", _form()).status_code == 200
+    fresh(db)
+    assert db.query(Invitation).count() == before + 2
+
+
+def test_the_label_limit_is_counted_from_the_rule(sign_in, db):
+    from patientapp import invitations as rules
+
+    staff = sign_in()
+    too_long = staff.form("/staff/invitations/new", _form(label="x" * (rules.MAX_LABEL_LENGTH + 1)))
+    text = too_long.get_data(as_text=True)
+    assert too_long.status_code == 422 and f"At most {rules.MAX_LABEL_LENGTH} characters." in text
+    assert f'maxlength="{rules.MAX_LABEL_LENGTH}"' in text
