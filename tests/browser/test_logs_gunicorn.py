@@ -204,6 +204,7 @@ def test_no_secret_in_any_log_line_of_the_whole_journey(gunicorn, browser):
         staff.get_by_label("Start time").fill(local.strftime("%H:%M"))
         staff.get_by_label("The patient's language").select_option("nb")
         staff.get_by_label("Label for staff").fill(LABEL)
+        staff.get_by_label("No SMS").check()
         staff.get_by_role("button", name="Create invitation").click()
         link = staff.locator("#invitation-link").input_value()
         secrets["invitation token"] = link.rsplit("/", 1)[1]

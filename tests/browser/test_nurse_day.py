@@ -127,3 +127,8 @@ def test_a_nurses_morning(staff_page, pages):
     heights = page.locator("li.pa-appt").evaluate_all("cards => cards.map((c) => c.getBoundingClientRect().height)")
     assert max(heights) < 130, heights
     assert re.match(r"^\(1\)", page.title())
+    # The nurse's PC loses the network: the dashboard says its list may be old, and recovers by itself.
+    page.context.set_offline(True)
+    expect(page.locator(".pa-js-stale")).to_be_visible(timeout=20_000)
+    page.context.set_offline(False)
+    expect(page.locator(".pa-js-stale")).to_be_hidden(timeout=30_000)

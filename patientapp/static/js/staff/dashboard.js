@@ -87,6 +87,8 @@ class Dashboard {
     } catch {
       this.failures += 1; // keep trying, a little slower each time
     }
+    // Two misses in a row: the list on the screen may be old, and a knock may not show. Say so.
+    this.$root.querySelector('.pa-js-stale').hidden = this.failures < 2;
     setTimeout(() => this.refresh(), this.poll * Math.min(1 + this.failures, 5));
   }
 
