@@ -162,7 +162,8 @@ def test_video_service_down_at_hand_off(staff_page, pages, live_server):
     expect(patient.locator(".pa-js-wait-text")).to_contain_text("The clinic will call you")
     expect(patient.locator(".pa-js-call a[href^='tel:']")).to_be_visible()
     expect(patient.get_by_role("link", name="Try the video room anyway")).to_be_visible()
-    expect(staff_page.locator(".pa-js-failures .pa-notice--fail")).to_contain_text("Call the patient KN", timeout=10_000)
+    failures = staff_page.locator(".pa-js-failures .pa-notice--fail")
+    expect(failures).to_contain_text("Call the patient KN", timeout=10_000)
 
 
 @pytest.mark.one_backend
