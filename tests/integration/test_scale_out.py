@@ -65,7 +65,7 @@ def test_knock_on_a_admit_on_b(two_instances, app, db):
     local = (utcnow() + timedelta(minutes=10)).astimezone(ZoneInfo("Europe/Oslo"))
     result = staff.post_form("/staff/invitations/new", {
         "date": local.strftime("%Y-%m-%d"), "time": local.strftime("%H:%M"), "duration": "30",
-        "language": "pl", "label": "SO", "room": "room-1"})
+        "language": "pl", "label": "SO", "room": "room-1", "delivery": "none"})
     assert result.status == 200, result.text[:500]
     token = re.search(r"/i/([A-Za-z0-9_-]{43})", result.text).group(1)
 
