@@ -77,6 +77,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.extensions["patientapp.watch"] = status_hold.Watcher(
         app.extensions["patientapp.db"].engine, capacity=_hold_capacity(app.config))
     Babel(app, locale_selector=i18n.select_locale)
+    i18n.install_template_gettext(app)
     csrf.init_app(app)
     security.init_app(app)
     assets.init_app(app)

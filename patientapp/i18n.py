@@ -1,10 +1,14 @@
 """The six languages, their direction and how a request's language is chosen."""
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 
-from flask import g, request, session
+import flask_babel
+from flask import g, has_request_context, request, session
+from flask.globals import request_ctx
 from markupsafe import Markup
 
 from . import paths
@@ -140,3 +144,50 @@ def ui_word(word: str) -> Markup:
 def ui_word_text(word: str) -> str:
     """ui_word for text a script sets with textContent: the isolate as Unicode controls."""
     return f"{FSI}{quoted(word)}{PDI}"
+
+
+# --- the templates' gettext ----------------------------------------------------------------------
+# A page calls gettext fifty times. Flask-Babel's own template callables find the request's
+# translations again on every call (context lookups, the locale's identifier): a quarter of the
+# landing page's time. These find them once per request (or per force_language block) and keep them
+# on the request's context, which ends with the request.
+_CACHE = "patientapp_translations"
+
+
+def _translations():
+    try:
+        holder = request_ctx._get_current_object()
+    except RuntimeError:  # outside a request (a command, the app's start): nothing to keep them on
+        return flask_babel.get_translations()
+    found = getattr(holder, _CACHE, None)
+    if found is None:
+        found = flask_babel.get_translations()
+        setattr(holder, _CACHE, found)
+    return found
+
+
+@contextmanager
+def force_language(code: str) -> Iterator[None]:
+    """Flask-Babel's force_locale, for templates and Python alike (an SMS or a letter in the patient's
+    language, rendered during a staff member's request)."""
+    holder = request_ctx._get_current_object() if has_request_context() else None
+    before = getattr(holder, _CACHE, None)
+    if holder is not None:
+        setattr(holder, _CACHE, None)
+    try:
+        with flask_babel.force_locale(code):
+            yield
+    finally:
+        if holder is not None:
+            setattr(holder, _CACHE, before)
+
+
+def install_template_gettext(app) -> None:
+    """Call after Babel(app): replaces the callables it gave Jinja with the cached ones."""
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda message: _translations().ugettext(message),
+        ngettext=lambda singular, plural, n: _translations().ungettext(singular, plural, n),
+        newstyle=True,
+        pgettext=lambda context, message: _translations().upgettext(context, message),
+        npgettext=lambda context, singular, plural, n: _translations().unpgettext(context, singular, plural, n),
+    )

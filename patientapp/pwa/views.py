@@ -5,8 +5,8 @@ import hashlib
 from datetime import timedelta
 
 from flask import Blueprint, Response, abort, current_app, jsonify, make_response, render_template, request, url_for
-from flask_babel import force_locale, pgettext
 from flask_babel import gettext as _
+from flask_babel import pgettext
 
 from .. import appointment, i18n, patient_session, pwa
 
@@ -79,7 +79,7 @@ def manifest(lang: str):
     """The web app manifest in one language (name, direction, colours, icons)."""
     language = _language(lang)
     static_url = _static_url()
-    with force_locale(language.code):
+    with i18n.force_language(language.code):
         body = pwa.manifest(
             language,
             name=_("Video consultation"),
@@ -103,7 +103,7 @@ def offline(lang: str):
     language = _language(lang)
     invitation = patient_session.current_invitation()
     phone = appointment.phone(invitation.clinic.phone) if invitation else None
-    with force_locale(language.code):
+    with i18n.force_language(language.code):
         response = make_response(render_template("pwa/offline.html", phone=phone))
     if invitation is not None:
         link_ends = invitation.ends_at + timedelta(minutes=current_app.config["LINK_GRACE_MINUTES"])

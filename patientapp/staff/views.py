@@ -8,7 +8,6 @@ from zoneinfo import ZoneInfo
 import qrcode
 import qrcode.image.svg
 from flask import abort, current_app, g, jsonify, redirect, render_template, request, session, url_for
-from flask_babel import force_locale
 from flask_babel import gettext as _
 from markupsafe import Markup
 from sqlalchemy import select
@@ -246,7 +245,7 @@ def new_invitation():
 
 def _sms_text(invitation: Invitation, token: str) -> str:
     """The SMS in the patient's language: neutral sender, date, time, link; nothing else (R6)."""
-    with force_locale(invitation.language):
+    with i18n.force_language(invitation.language):
         template = _("Video appointment with %(clinic)s %(date)s at %(time)s. Open: %(link)s",
                      clinic="%(clinic)s", date="%(date)s", time="%(time)s", link="%(link)s")
     return sms.render_text(sender_name=invitation.clinic.display_name, starts_at=invitation.starts_at,
@@ -306,7 +305,7 @@ def letter(invitation_id: int):
     if not form.validate_on_submit() or not invitations.has_link(invitation, form.token.data):
         abort(400)
     language, link = i18n.LANGUAGES[invitation.language], _link(form.token.data)
-    with force_locale(invitation.language):
+    with i18n.force_language(invitation.language):
         return render_template("staff/letter.html", invitation=invitation, letter_lang=language, link=link,
                                qr=qr_svg(link), page=appointment.landing(invitation, language.format_locale, utcnow()))
 

@@ -3,8 +3,8 @@ and check, the clinic's own section of the guides per language, the snippet to p
 from __future__ import annotations
 
 from flask import abort, current_app, g, redirect, render_template, request, url_for
-from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from markupsafe import escape
 
 from .. import audit, clinic_websites, i18n
@@ -36,7 +36,7 @@ def origin_error_text(code: str) -> str:
 def _snippet(page: str, lang: str) -> str:
     """What the clinic's web editor pastes: one script tag (embed.js puts the frame where it stands)."""
     base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
-    with force_locale(lang):
+    with i18n.force_language(lang):
         # The frame's title, for screen readers, in the language of the page it sits on.
         title = _("Check your equipment") if page == "check" else _("Guides and help")
     return (f'<script src="{escape(base)}/embed/embed.js" data-clinic="{escape(g.staff.clinic.slug)}" '

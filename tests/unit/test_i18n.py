@@ -56,3 +56,19 @@ def test_plural_forms_give_the_page_every_form(app, lang, n, words):
         forms = i18n.plural_forms("You have waited %(num)d minute.", "You have waited %(num)d minutes.")
     category = Locale.parse(i18n.LANGUAGES[lang].format_locale).plural_form(n)
     assert words in forms[category] and "%(" not in forms[category]
+
+
+def test_templates_keep_their_translations_per_request_and_per_forced_language(app):
+    """The templates' gettext keeps the request's translations once found; a block in another
+    language (an SMS or a letter in the patient's language) gets its own, and the page's come back."""
+    from flask import render_template_string
+
+    page = "{{ _(\"Cancelled\") }}"
+    with app.test_request_context("/?lang=nb"):
+        norwegian = render_template_string(page)
+        with i18n.force_language("ar"):
+            arabic = render_template_string(page)
+        assert render_template_string(page) == norwegian
+    with app.test_request_context("/?lang=pl"):
+        polish = render_template_string(page)  # a new request: not the last one's Norwegian
+    assert len({norwegian, arabic, polish, "Cancelled"}) == 4, (norwegian, arabic, polish)
