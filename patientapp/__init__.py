@@ -15,7 +15,22 @@ from markupsafe import Markup
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import BuildError
 
-from . import assets, concurrency, config, db, errors, guides, i18n, limits, logs, paths, security, sms, status_hold
+from . import (
+    assets,
+    concurrency,
+    config,
+    db,
+    errors,
+    guides,
+    i18n,
+    limits,
+    logs,
+    page_cache,
+    paths,
+    security,
+    sms,
+    status_hold,
+)
 
 csrf = CSRFProtect()
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -80,6 +95,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     i18n.install_template_gettext(app)
     csrf.init_app(app)
     security.init_app(app)
+    page_cache.init_app(app)
     assets.init_app(app)
 
     # Guides are parsed and sanitised once, here, not per request.

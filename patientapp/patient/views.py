@@ -5,7 +5,7 @@ from urllib.parse import urlsplit
 
 import qrcode
 import qrcode.image.svg
-from flask import Response, current_app, g, redirect, render_template, url_for
+from flask import Response, current_app, g, redirect, url_for
 from flask_babel import gettext as _
 
 from .. import appointment, i18n, ics, invitations, links, patient_session
@@ -56,9 +56,11 @@ def landing():
     page = appointment.landing(invitation, i18n.current().format_locale, utcnow())
     library = current_app.extensions["patientapp.guides"]
     lang = i18n.current().code
-    return render_template("patient/landing.html", page=page, guides=library.group("guide", lang),
-                           help_topics=library.group("help", lang),
-                           qr_minutes=current_app.config["QR_LINK_MAX_AGE_SECONDS"] // 60)
+    guides, help_topics = tuple(library.group("guide", lang)), tuple(library.group("help", lang))
+    # The page follows from these (and the language and path): rendered once, served many times.
+    return current_app.extensions["patientapp.pages"].render(
+        "patient/landing.html", (page, guides, help_topics), page=page, guides=guides, help_topics=help_topics,
+        qr_minutes=current_app.config["QR_LINK_MAX_AGE_SECONDS"] // 60)
 
 
 @bp.get("/visit/calendar.ics")

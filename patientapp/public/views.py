@@ -46,9 +46,12 @@ def guide(slug: str):
     if slug not in SLUGS:
         abort(404)
     lang = i18n.current().code
-    return render_template("public/guide.html", guide=_library().get(slug, lang),
-                           help_topics=_library().group("help", lang), visit=_visit(),
-                           from_check=request.args.get("from") == "check")
+    visit, from_check, shown = _visit(), request.args.get("from") == "check", _library().get(slug, lang)
+    # The page follows from the guide (its text included), the language, the path, the visit and
+    # where it was opened from.
+    return current_app.extensions["patientapp.pages"].render(
+        "public/guide.html", (shown, visit, from_check), guide=shown,
+        help_topics=_library().group("help", lang), visit=visit, from_check=from_check)
 
 
 @bp.get("/healthz")

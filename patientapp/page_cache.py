@@ -1,0 +1,55 @@
+"""Pages whose HTML follows only from what they show: rendered once per key, then served with this
+response's CSP nonce put in.
+
+The landing page and the guides are the pages patients open most, and rendering them (fifty
+translated sentences, the guide links, the language switcher) was most of what they cost. What such a
+page shows is a small frozen value (the appointment as `appointment.Landing`, the guide and the
+language), so that value, the page's path and the language are the key: the same key, the same HTML.
+Only the nonce differs per response, and it is rendered as a random placeholder no text contains, then
+replaced. The database is still asked on every request (is this link still valid?); only the
+rendering is kept. Bounded (1,024 pages of about 10 KB each, least recently used out) and per process.
+"""
+from __future__ import annotations
+
+import secrets
+import threading
+from collections import OrderedDict
+from collections.abc import Hashable
+
+from flask import g, render_template, request
+
+from . import i18n
+
+# Rendered where the nonce goes; 32 random hex digits, new at every start.
+PLACEHOLDER = "pa-nonce-" + secrets.token_hex(16)
+
+
+class PageCache:
+    def __init__(self, size: int = 1024):
+        self.size = size
+        self._pages: OrderedDict[tuple, str] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def render(self, template: str, key: Hashable, **context) -> str:
+        """`template` rendered with `context`, which must follow from `key` (with the path and the
+        language), and with this response's nonce."""
+        full_key = (template, request.path, i18n.current().code, key)
+        with self._lock:
+            html = self._pages.get(full_key)
+            if html is not None:
+                self._pages.move_to_end(full_key)
+        if html is None:
+            html = render_template(template, **context, csp_nonce=PLACEHOLDER)
+            with self._lock:
+                self._pages[full_key] = html
+                while len(self._pages) > self.size:
+                    self._pages.popitem(last=False)
+        return html.replace(PLACEHOLDER, g.get("csp_nonce", ""))
+
+    def clear(self) -> None:
+        with self._lock:
+            self._pages.clear()
+
+
+def init_app(app) -> None:
+    app.extensions["patientapp.pages"] = PageCache()
