@@ -75,7 +75,7 @@ def sites(live_server):
 
 
 @pytest.fixture
-def registered(db, clinic, sites):  # noqa: F811 (the clinic fixture from test_workspace)
+def registered(db, clinic, sites):
     allowed, _ = sites
     db.add(EmbedOrigin(clinic_id=clinic.id, origin=allowed, created_at=utcnow()))
     db.commit()
@@ -206,7 +206,7 @@ def test_a_frame_without_camera_permission_offers_a_new_window(media_browser, re
     assert popup.evaluate("window.opener") is None
 
 
-def test_embedded_pages_are_accessible_in_a_right_to_left_language(pages, axe, clinic):  # noqa: F811
+def test_embedded_pages_are_accessible_in_a_right_to_left_language(pages, axe, clinic):
     page = pages.new(lang="ar")
     for path in ("/embed/test/ar/", "/embed/test/ur/guide/blocked", "/embed/test/ar/check"):
         page.goto(path)
@@ -216,7 +216,7 @@ def test_embedded_pages_are_accessible_in_a_right_to_left_language(pages, axe, c
     assert page.context.cookies() == []
 
 
-def test_an_administrator_registers_the_site_writes_a_section_and_previews_it(staff_page, pages, sites, axe):  # noqa: F811
+def test_an_administrator_registers_the_site_writes_a_section_and_previews_it(staff_page, pages, sites, axe):
     allowed, _ = sites
     staff_page.get_by_role("link", name="Website").click()
     staff_page.wait_for_url("**/staff/website")

@@ -21,7 +21,7 @@ def test_a_request_that_finds_no_place_gets_a_calm_503(app, client):
     assert client.get("/guide").status_code == 200  # places given back
 
 
-def test_a_held_request_leaves_its_place_to_others(app, sign_in, invitation_factory, clinic, db):  # noqa: F811
+def test_a_held_request_leaves_its_place_to_others(app, sign_in, invitation_factory, clinic, db):
     app.config.update(STATUS_HOLD_SECONDS=30, ACTIVE_REQUEST_WAIT_SECONDS=0.5)
     places = app.extensions["patientapp.concurrency"]
     invitation, patient, knock_id = _knock(app, invitation_factory, clinic, db)
@@ -44,7 +44,7 @@ def test_a_held_request_leaves_its_place_to_others(app, sign_in, invitation_fact
     assert answer.status_code == 200 and answer.get_json()["message"] == "late-5"
 
 
-def test_a_patient_woken_with_news_does_not_queue_but_a_timed_out_one_does(app, invitation_factory, clinic, db):  # noqa: F811
+def test_a_patient_woken_with_news_does_not_queue_but_a_timed_out_one_does(app, invitation_factory, clinic, db):
     """Let in while every place is taken (patients arriving in a rush): the answer goes out at once.
     A hold that merely ran out waits for a place like any request, and gets a calm 503 if none comes."""
     app.config.update(STATUS_HOLD_SECONDS=30, ACTIVE_REQUEST_WAIT_SECONDS=0.3)

@@ -39,7 +39,7 @@ def test_every_answer_has_its_own_request_id(client):
         "0123456789abcdef0123456789abcdef"
 
 
-def test_an_audit_row_from_the_command_line_has_no_request_id(client, app, db, clinic):  # noqa: F811
+def test_an_audit_row_from_the_command_line_has_no_request_id(client, app, db, clinic):
     """`flask staff enrol` runs outside any request: its audit row must not borrow the id of the last
     request this thread served (the test client leaves it in the thread's context)."""
     from patientapp.demo import enrol_staff

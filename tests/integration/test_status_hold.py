@@ -10,7 +10,7 @@ from tests.conftest import TEST_CONFIG
 from tests.integration.helpers import fresh, knocking_patient
 
 
-def _knock(app, invitation_factory, clinic, db):  # noqa: F811
+def _knock(app, invitation_factory, clinic, db):
     invitation, patient, csrf = knocking_patient(app, invitation_factory, clinic, db)
     knocked = patient.post("/api/visit/knock", json={"consent_version": knocks.CONSENT_VERSION},
                            headers={"X-CSRFToken": csrf})
@@ -22,7 +22,7 @@ class Held:
     """A status request in a thread of its own, as a held request sits in a server thread."""
 
     def __init__(self, client, version):
-        self.response = None
+        self.response, self.version = None, version
         self.thread = threading.Thread(target=self._run, args=(client, version), daemon=True)
         self.thread.start()
 
@@ -44,7 +44,14 @@ def _wait_until_held(app, count=1):
     raise AssertionError("the request was not held")
 
 
-def test_answer_carries_a_version_and_invites_a_held_question(app, invitation_factory, clinic, db):  # noqa: F811
+def _hold(app, patient) -> Held:
+    """The patient's next status question, asked with the version it has and held by the server."""
+    held = Held(patient, patient.get("/api/visit/status").get_json()["version"])
+    _wait_until_held(app)
+    return held
+
+
+def test_answer_carries_a_version_and_invites_a_held_question(app, invitation_factory, clinic, db):
     invitation, patient, knock_id = _knock(app, invitation_factory, clinic, db)
     first = patient.get("/api/visit/status").get_json()
     assert first["state"] == "waiting" and first["wait"] is True and first["held"] is False
@@ -56,26 +63,22 @@ def test_answer_carries_a_version_and_invites_a_held_question(app, invitation_fa
         assert answer.get_json()["version"] == first["version"]
 
 
-def test_an_admission_wakes_the_held_request(app, sign_in, invitation_factory, clinic, db):  # noqa: F811
+def test_an_admission_wakes_the_held_request(app, sign_in, invitation_factory, clinic, db):
     app.config["STATUS_HOLD_SECONDS"] = 30
     invitation, patient, knock_id = _knock(app, invitation_factory, clinic, db)
-    version = patient.get("/api/visit/status").get_json()["version"]
-    held = Held(patient, version)
-    _wait_until_held(app)
+    held = _hold(app, patient)
     staff = sign_in()
     assert staff.api(f"/staff/api/knocks/{knock_id}/admit").status_code == 200
     # Woken by the change, long before the 30 s hold would have ended.
     answer = held.result(within=10).get_json()
     assert answer["state"] == "admitted" and answer["held"] is True and answer["wait"] is False
-    assert answer["room_url"].startswith("https://join.nhn.no/") and answer["version"] != version
+    assert answer["room_url"].startswith("https://join.nhn.no/") and answer["version"] != held.version
 
 
-def test_a_message_wakes_it_and_the_next_question_is_held_again(app, sign_in, invitation_factory, clinic, db):  # noqa: F811
+def test_a_message_wakes_it_and_the_next_question_is_held_again(app, sign_in, invitation_factory, clinic, db):
     app.config["STATUS_HOLD_SECONDS"] = 30
     invitation, patient, knock_id = _knock(app, invitation_factory, clinic, db)
-    version = patient.get("/api/visit/status").get_json()["version"]
-    held = Held(patient, version)
-    _wait_until_held(app)
+    held = _hold(app, patient)
     assert sign_in().api(f"/staff/api/knocks/{knock_id}/message", {"message": "late-10"}).status_code == 200
     answer = held.result(within=10).get_json()
     assert answer["message"] == "late-10" and answer["state"] == "waiting" and answer["wait"] is True
@@ -85,7 +88,7 @@ def test_a_message_wakes_it_and_the_next_question_is_held_again(app, sign_in, in
     assert again.result(within=10).get_json()["state"] == "denied"
 
 
-def test_nothing_happens_the_hold_ends_with_the_same_version(app, invitation_factory, clinic, db):  # noqa: F811
+def test_nothing_happens_the_hold_ends_with_the_same_version(app, invitation_factory, clinic, db):
     app.config["STATUS_HOLD_SECONDS"] = 1
     invitation, patient, knock_id = _knock(app, invitation_factory, clinic, db)
     version = patient.get("/api/visit/status").get_json()["version"]
@@ -93,7 +96,7 @@ def test_nothing_happens_the_hold_ends_with_the_same_version(app, invitation_fac
     assert answer == {**answer, "state": "waiting", "version": version, "held": True, "wait": True}
 
 
-def test_the_hold_ends_when_the_knock_lapses(app, invitation_factory, clinic, db):  # noqa: F811
+def test_the_hold_ends_when_the_knock_lapses(app, invitation_factory, clinic, db):
     app.config.update(STATUS_HOLD_SECONDS=30, KNOCK_LAPSE_SECONDS=2)
     invitation, patient, knock_id = _knock(app, invitation_factory, clinic, db)
     version = patient.get("/api/visit/status").get_json()["version"]
@@ -103,18 +106,16 @@ def test_the_hold_ends_when_the_knock_lapses(app, invitation_factory, clinic, db
     assert db.get(Knock, knock_id).state == knocks.LAPSED
 
 
-def test_cancelling_the_invitation_ends_the_hold_with_the_link_gone(app, sign_in, invitation_factory, clinic, db):  # noqa: F811
+def test_cancelling_the_invitation_ends_the_hold_with_the_link_gone(app, sign_in, invitation_factory, clinic, db):
     app.config["STATUS_HOLD_SECONDS"] = 30
     invitation, patient, knock_id = _knock(app, invitation_factory, clinic, db)
-    version = patient.get("/api/visit/status").get_json()["version"]
-    held = Held(patient, version)
-    _wait_until_held(app)
+    held = _hold(app, patient)
     staff = sign_in()
     assert staff.form(f"/staff/invitations/{invitation.id}/revoke", {}).status_code == 303
     assert held.result(within=10).status_code == 410
 
 
-def test_when_every_holding_place_is_taken_the_answer_comes_at_once(app, invitation_factory, clinic, db):  # noqa: F811
+def test_when_every_holding_place_is_taken_the_answer_comes_at_once(app, invitation_factory, clinic, db):
     app.config["STATUS_HOLD_SECONDS"] = 30
     watch = app.extensions["patientapp.watch"]
     saved, watch.capacity = watch.capacity, 0
@@ -128,7 +129,7 @@ def test_when_every_holding_place_is_taken_the_answer_comes_at_once(app, invitat
         watch.capacity = saved
 
 
-def test_holding_off_is_plain_polling(app, invitation_factory, clinic, db):  # noqa: F811
+def test_holding_off_is_plain_polling(app, invitation_factory, clinic, db):
     app.config["STATUS_HOLD_SECONDS"] = 0
     invitation, patient, knock_id = _knock(app, invitation_factory, clinic, db)
     version = patient.get("/api/visit/status").get_json()["version"]
@@ -137,7 +138,7 @@ def test_holding_off_is_plain_polling(app, invitation_factory, clinic, db):  # n
     assert 'data-hold="0"' in patient.get("/visit/wait").get_data(as_text=True)
 
 
-def test_held_patients_stay_seen_without_a_write_each(app, invitation_factory, clinic, db):  # noqa: F811
+def test_held_patients_stay_seen_without_a_write_each(app, invitation_factory, clinic, db):
     invitation, patient, knock_id = _knock(app, invitation_factory, clinic, db)
     long_ago = utcnow() - timedelta(minutes=5)
     db.get(Knock, knock_id).last_seen_at = long_ago
@@ -152,7 +153,7 @@ def test_held_patients_stay_seen_without_a_write_each(app, invitation_factory, c
     assert db.get(Knock, knock_id).last_seen_at > long_ago + timedelta(minutes=4)
 
 
-def test_an_admission_through_another_instance_wakes_the_patient(app, database_url, sign_in, invitation_factory,  # noqa: F811
+def test_an_admission_through_another_instance_wakes_the_patient(app, database_url, sign_in, invitation_factory,
                                                                  clinic, db):
     """Two app instances on one database (scale-out): the patient waits on one, staff admit on the other."""
     app.config["STATUS_HOLD_SECONDS"] = 30
@@ -172,7 +173,7 @@ def test_an_admission_through_another_instance_wakes_the_patient(app, database_u
         other.extensions["patientapp.db"].dispose()
 
 
-def test_the_watcher_survives_a_database_error(app, invitation_factory, clinic, db, caplog):  # noqa: F811
+def test_the_watcher_survives_a_database_error(app, invitation_factory, clinic, db, caplog):
     """A failing round is logged and retried; the held request still ends at its timeout."""
     app.config["STATUS_HOLD_SECONDS"] = 2
     invitation, patient, knock_id = _knock(app, invitation_factory, clinic, db)
@@ -194,7 +195,7 @@ def test_the_watcher_survives_a_database_error(app, invitation_factory, clinic, 
     assert "could not read the waiting room" in caplog.text
 
 
-def test_signatures_of_many_invitations_in_one_query(app, invitation_factory, clinic, db):  # noqa: F811
+def test_signatures_of_many_invitations_in_one_query(app, invitation_factory, clinic, db):
     made = [invitation_factory.create(starts_in=timedelta(minutes=10))[0] for _ in range(3)]
     engine = app.extensions["patientapp.db"].engine
     with engine.connect() as conn:
@@ -204,7 +205,7 @@ def test_signatures_of_many_invitations_in_one_query(app, invitation_factory, cl
     assert len({status_hold.version_of(None), status_hold.version_of(found[made[0].id])}) == 2
 
 
-def test_a_status_request_computes_the_watchers_signature_from_what_it_read(app, sign_in,  # noqa: F811
+def test_a_status_request_computes_the_watchers_signature_from_what_it_read(app, sign_in,
                                                                             invitation_factory, clinic, db):
     """The request's baseline comes from the rows it loaded, the watcher's from its own query: they
     must agree, or every held request would wake at once (or, worse, never)."""
