@@ -4,12 +4,11 @@ when video fails. Validated here, whatever form or command changes them. No Flas
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass, fields
 from urllib.parse import urlsplit
 from zoneinfo import available_timezones
 
-from . import sms
+from . import sanitise, sms
 from .models import Clinic
 
 # Where Norwegian clinics are, first; any IANA zone is accepted (a clinic abroad, a test setup).
@@ -37,15 +36,9 @@ class Settings:
     emergency_url: str | None
 
 
-def _one_line(text: str | None) -> str:
-    """Text without control, format or bidi characters, its spaces collapsed."""
-    visible = "".join(c for c in (text or "") if unicodedata.category(c)[0] != "C")
-    return " ".join(visible.split())
-
-
 def clean(settings: Settings) -> Settings:
     """The settings as they will be stored, or Invalid naming the field and the reason."""
-    name = _one_line(settings.display_name)
+    name = sanitise.one_line(settings.display_name or "")
     if not 2 <= len(name) <= 80:
         raise Invalid("display_name", "name-length")
     try:
@@ -54,7 +47,7 @@ def clean(settings: Settings) -> Settings:
         raise Invalid("phone", "phone") from None
     if settings.time_zone not in available_timezones():
         raise Invalid("time_zone", "time-zone")
-    sender = _one_line(settings.sms_sender) or None
+    sender = sanitise.one_line(settings.sms_sender or "") or None
     if sender is not None and not _SENDER.fullmatch(sender):
         raise Invalid("sms_sender", "sender")
     if not isinstance(settings.default_duration, int) or not MIN_DURATION <= settings.default_duration <= MAX_DURATION:

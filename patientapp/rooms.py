@@ -10,6 +10,7 @@ import string
 import unicodedata
 from urllib.parse import quote, urlencode, urlsplit
 
+from . import sanitise
 from .config import DEFAULT_ROOM_HOSTS, LOCAL_HOSTS
 
 DEFAULT_ALLOWLIST = list(DEFAULT_ROOM_HOSTS)
@@ -202,8 +203,7 @@ def room_url(room: dict, display_name: str, lang: str, allowlist: list[str],
     # The stored JSON may have been edited behind the settings form, so validate it again.
     clean = validate_room(room, allowlist, allow_local)
     # The name is shown to the clinician in the call: printable text on one line, not a payload.
-    name = "".join(c for c in display_name if c.isspace() or not unicodedata.category(c).startswith("C"))
-    name = " ".join(name.split())[:MAX_NAME]
+    name = sanitise.one_line(display_name)[:MAX_NAME]
     return check_url(_build(clean, name, lang.strip()), allowlist, allow_local)
 
 

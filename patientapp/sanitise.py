@@ -1,5 +1,8 @@
-"""The one place HTML from Markdown is cleaned (R46–R47). Swap bleach for nh3 here, and only here."""
+"""The one place HTML from Markdown is cleaned (R46–R47), and the one place free text is made a plain
+line. Swap bleach for nh3 here, and only here."""
 from __future__ import annotations
+
+import unicodedata
 
 import bleach
 from bleach.html5lib_shim import Filter
@@ -49,3 +52,11 @@ _MARKDOWN = MarkdownIt("commonmark", {"html": False, "linkify": False, "typograp
 def markdown_html(markdown: str) -> Markup:
     """Markdown as cleaned HTML, marked safe for Jinja."""
     return clean_html(_MARKDOWN.render(markdown))
+
+
+def one_line(text: str) -> str:
+    """Text as one printable line: control, format and bidi characters (ESC, U+202E…) dropped, which
+    could break an SMS's encoding or spoof what is shown; line breaks and runs of spaces made one space."""
+    visible = "".join(c for c in text if c.isspace() or unicodedata.category(c)[0] != "C")
+    return " ".join(visible.split())
+

@@ -12,7 +12,6 @@ import os
 import re
 import secrets
 import threading
-import unicodedata
 import urllib.error
 import urllib.request
 from collections import deque
@@ -22,7 +21,7 @@ from pathlib import Path
 from typing import Protocol, runtime_checkable
 from urllib.parse import urlsplit
 
-from . import timefmt
+from . import sanitise, timefmt
 from .config import LOCAL_HOSTS as _LOOPBACK_NAMES
 
 # A gateway or the outbox on this machine may also listen on IPv6 loopback.
@@ -35,9 +34,7 @@ SENDER_NAME_MAX = 40
 
 def _clean_sender(name: str) -> str:
     """The sender name on one line, without control or bidi characters, at most 40 characters."""
-    # Control and format characters (ESC, U+202E…) could break the GSM encoding or spoof the text.
-    visible = "".join(c for c in name if c.isspace() or unicodedata.category(c)[0] != "C")
-    return " ".join(visible.split())[:SENDER_NAME_MAX].rstrip()
+    return sanitise.one_line(name)[:SENDER_NAME_MAX].rstrip()
 
 
 def render_text(*, sender_name: str, starts_at: datetime, time_zone: str, link: str, template: str,
