@@ -18,23 +18,39 @@ from ..models import Clinic, Invitation, Knock
 STALE_AFTER = timedelta(seconds=20)  # a waiting patient not heard from in this long may have lost the page
 
 
+# An invitation's state as staff read it: the dashboard's word when no knock says more, and the
+# invitations list's filter.
+BY_INVITATION = {
+    invitations.SCHEDULED: ("invited", lambda: _("Invited")),
+    invitations.OPENED: ("opened", lambda: _("Opened the link")),
+    invitations.KNOCKING: ("knocking", lambda: _("Knocking")),
+    invitations.ADMITTED: ("admitted", lambda: pgettext("status", "Let in")),
+    invitations.COMPLETED: ("completed", lambda: pgettext("status", "Done")),
+    invitations.WITHDRAWN: ("withdrawn", lambda: _("Withdrew consent")),
+    invitations.CANCELLED: ("cancelled", lambda: _("Cancelled")),
+    invitations.EXPIRED: ("expired", lambda: _("Expired")),
+}
+
 # A knock's state: the machine state for styling and the word for people (translated when asked for:
 # the dashboard asks for 50 rows every 3 s, and translating five words for each row to use one showed).
 BY_KNOCK = {
-    knocks.WAITING: ("knocking", lambda: _("Knocking")),
-    knocks.ADMITTED: ("admitted", lambda: pgettext("status", "Let in")),
+    knocks.WAITING: BY_INVITATION[invitations.KNOCKING],
+    knocks.ADMITTED: BY_INVITATION[invitations.ADMITTED],
     knocks.LAPSED: ("lapsed", lambda: _("Knock lapsed")),
     knocks.DENIED: ("denied", lambda: _("Not let in")),
-    knocks.ENDED: ("completed", lambda: pgettext("status", "Done")),
+    knocks.ENDED: BY_INVITATION[invitations.COMPLETED],
 }
+
+
+def _by_invitation(state: str) -> tuple[str, str]:
+    style, word = BY_INVITATION[state]
+    return style, word()
 
 
 def state_label(invitation: Invitation, knock: Knock | None) -> tuple[str, str]:
     """A machine state for styling and a word for people."""
-    if invitation.state == invitations.WITHDRAWN:
-        return "withdrawn", _("Withdrew consent")
-    if invitation.state == invitations.CANCELLED:
-        return "cancelled", _("Cancelled")
+    if invitation.state in (invitations.WITHDRAWN, invitations.CANCELLED):
+        return _by_invitation(invitation.state)
     if knock is not None and knock.state == knocks.WAITING and knock.rejoin:
         return "knocking", _("Knocking again (was let in)")
     if knock is not None and knock.state in BY_KNOCK:
@@ -42,11 +58,9 @@ def state_label(invitation: Invitation, knock: Knock | None) -> tuple[str, str]:
         return state, label()
     if invitation.check_summary:
         return "checked", _("Checked equipment")
-    if invitation.state == invitations.OPENED:
-        return "opened", _("Opened the link")
-    if invitation.state == invitations.COMPLETED:
-        return "completed", pgettext("status", "Done")
-    return "invited", _("Invited")
+    if invitation.state in (invitations.OPENED, invitations.COMPLETED):
+        return _by_invitation(invitation.state)
+    return _by_invitation(invitations.SCHEDULED)
 
 
 def check_items(summary: dict | None) -> list[dict]:
@@ -67,16 +81,7 @@ def check_text(summary: dict | None) -> str:
 
 def state_filter_words() -> dict[str, str]:
     """The invitation states as the invitations list offers them for filtering."""
-    return {
-        invitations.SCHEDULED: _("Invited"),
-        invitations.OPENED: _("Opened the link"),
-        invitations.KNOCKING: _("Knocking"),
-        invitations.ADMITTED: pgettext("status", "Let in"),
-        invitations.COMPLETED: pgettext("status", "Done"),
-        invitations.WITHDRAWN: _("Withdrew consent"),
-        invitations.CANCELLED: _("Cancelled"),
-        invitations.EXPIRED: _("Expired"),
-    }
+    return {state: word() for state, (_style, word) in BY_INVITATION.items()}
 
 
 # The preset messages staff can send; the patient's page shows each in the patient's language.
