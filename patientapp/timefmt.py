@@ -4,7 +4,7 @@ alike (docs/translation.md says why these)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_time
@@ -60,3 +60,9 @@ def local_day_and_time(moment: datetime, tz_name: str, locale: str) -> tuple[str
     """A moment's day and time on the clinic's wall clock, DST included (R65)."""
     local = moment.astimezone(ZoneInfo(tz_name))
     return day(local.date(), locale), wall_clock(local, locale)
+
+
+def midnight_utc(day: date, tz_name: str) -> datetime:
+    """When a calendar day begins on the clinic's wall clock, in UTC: where a day's appointments start."""
+    return datetime.combine(day, time(0), tzinfo=ZoneInfo(tz_name)).astimezone(UTC)
+

@@ -152,10 +152,9 @@ class Board:
 
 def build(db: Session, clinic: Clinic, now: datetime) -> Board:
     """Today's invitations in the clinic's time zone, and any with a live knock."""
-    tz = ZoneInfo(clinic.time_zone)
-    local_midnight = now.astimezone(tz).replace(hour=0, minute=0, second=0, microsecond=0)
-    day_start, day_end = (local_midnight.astimezone(ZoneInfo("UTC")),
-                          (local_midnight + timedelta(days=1)).astimezone(ZoneInfo("UTC")))
+    today = now.astimezone(ZoneInfo(clinic.time_zone)).date()
+    day_start, day_end = (timefmt.midnight_utc(today, clinic.time_zone),
+                          timefmt.midnight_utc(today + timedelta(days=1), clinic.time_zone))
     live = select(Knock.invitation_id).where(Knock.state.in_(knocks.ACTIVE))
     # The clinic is the signed-in staff member's, already loaded: not joined again to every row (its
     # room settings, a JSON document, were decoded once per row).

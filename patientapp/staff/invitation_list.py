@@ -3,7 +3,7 @@ are kept), filtered and paged. Reads only; every change goes through the invitat
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -37,26 +37,23 @@ class Listing:
     filters: Filters
 
 
-def _utc(day: date, zone: ZoneInfo) -> datetime:
-    return datetime.combine(day, time(0), tzinfo=zone).astimezone(ZoneInfo("UTC"))
-
-
 def build(db: Session, clinic: Clinic, filters: Filters, now: datetime, locale: str) -> Listing:
     zone = ZoneInfo(clinic.time_zone)
     today = now.astimezone(zone).date()
+
+    def begins(day: date) -> datetime:
+        return timefmt.midnight_utc(day, clinic.time_zone)
+
     query = select(Invitation).options(lazyload(Invitation.clinic)).where(Invitation.clinic_id == clinic.id)
     newest_first = False
-    if filters.day is not None:
-        query = query.where(Invitation.starts_at >= _utc(filters.day, zone),
-                            Invitation.starts_at < _utc(filters.day + timedelta(days=1), zone))
+    day = filters.day or (today if filters.period == "today" else None)
+    if day is not None:
+        query = query.where(Invitation.starts_at >= begins(day), Invitation.starts_at < begins(day + timedelta(days=1)))
     elif filters.period == "upcoming":
-        query = query.where(Invitation.starts_at >= _utc(today + timedelta(days=1), zone))
-    elif filters.period == "past":
-        query = query.where(Invitation.starts_at < _utc(today, zone))
+        query = query.where(Invitation.starts_at >= begins(today + timedelta(days=1)))
+    else:  # past
+        query = query.where(Invitation.starts_at < begins(today))
         newest_first = True
-    else:
-        query = query.where(Invitation.starts_at >= _utc(today, zone),
-                            Invitation.starts_at < _utc(today + timedelta(days=1), zone))
     if filters.state:
         query = query.where(Invitation.state == filters.state)
     if filters.room:
