@@ -189,18 +189,23 @@ def _times(form: InvitationForm, clinic: Clinic) -> tuple[datetime, datetime] | 
     return start, end
 
 
+def _mobile_number(field, when_empty: str | None = None) -> str | None:
+    """The field's number in E.164, or None with the reason on the field (`when_empty` if it is empty)."""
+    try:
+        return sms.normalise_phone(field.data or "")
+    except sms.InvalidPhone:
+        wrong = _("This does not look like a mobile number.")
+        field.errors = [*field.errors, when_empty if when_empty and not (field.data or "").strip() else wrong]
+        return None
+
+
 def _patient_phone(form: NewInvitationForm) -> str | None:
     """The number to send the SMS to, if the staff member chose to send one; None with the reason on
     the field when it is missing or not a mobile number."""
     if form.delivery.data != "sms":
         return None
-    try:
-        return sms.normalise_phone(form.phone.data or "")
-    except sms.InvalidPhone:
-        message = (_("Write the patient's mobile number, or choose “No SMS”.") if not (form.phone.data or "").strip()
-                   else _("This does not look like a mobile number."))
-        form.phone.errors = [*form.phone.errors, message]
-        return None
+    missing = _("Write the patient's mobile number, or choose “No SMS”.")
+    return _mobile_number(form.phone, when_empty=missing)
 
 
 @bp.route("/invitations/new", methods=["GET", "POST"])
@@ -272,10 +277,8 @@ def send_sms(invitation_id: int):
     if not form.validate_on_submit() or not invitations.has_link(invitation, form.token.data):
         abort(400)
     token = form.token.data
-    try:
-        phone = sms.normalise_phone(form.phone.data)
-    except sms.InvalidPhone:
-        form.phone.errors = [*form.phone.errors, _("This does not look like a mobile number.")]
+    phone = _mobile_number(form.phone)
+    if phone is None:
         return _result(invitation, token, sms_form=form, status=422)
     return _send_sms(invitation, token, phone, form)
 
