@@ -8,7 +8,7 @@ from dataclasses import dataclass, fields
 from urllib.parse import urlsplit
 from zoneinfo import available_timezones
 
-from . import sanitise, sms
+from . import invitations, sanitise, sms
 from .models import Clinic
 
 # Where Norwegian clinics are, first; any IANA zone is accepted (a clinic abroad, a test setup).
@@ -17,7 +17,6 @@ COMMON_TIME_ZONES = ("Europe/Oslo", "Arctic/Longyearbyen", "Europe/Stockholm", "
 # An alphanumeric SMS sender: what operators accept everywhere (GSM letters and digits, at most 11,
 # at least one letter, so that it is not taken for a number to reply to).
 _SENDER = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9 .\-]{2,11}$")
-MIN_DURATION, MAX_DURATION = 5, 240
 
 
 class Invalid(ValueError):
@@ -50,7 +49,8 @@ def clean(settings: Settings) -> Settings:
     sender = sanitise.one_line(settings.sms_sender or "") or None
     if sender is not None and not _SENDER.fullmatch(sender):
         raise Invalid("sms_sender", "sender")
-    if not isinstance(settings.default_duration, int) or not MIN_DURATION <= settings.default_duration <= MAX_DURATION:
+    duration = settings.default_duration
+    if not isinstance(duration, int) or not invitations.MIN_DURATION <= duration <= invitations.MAX_DURATION:
         raise Invalid("default_duration", "duration")
     url = (settings.emergency_url or "").strip() or None
     if url is not None:
@@ -58,10 +58,6 @@ def clean(settings: Settings) -> Settings:
         if parts.scheme != "https" or not parts.hostname or parts.username or parts.password or len(url) > 300:
             raise Invalid("emergency_url", "url")
     return Settings(name, phone, settings.time_zone, sender, settings.default_duration, url)
-
-
-def current(clinic: Clinic) -> Settings:
-    return Settings(**{f.name: getattr(clinic, f.name) for f in fields(Settings)})
 
 
 def update(clinic: Clinic, settings: Settings) -> list[str]:

@@ -52,6 +52,8 @@ STAFF_ACTIONS: dict[str, frozenset[str]] = {
 MAX_LINKS = 10
 
 MAX_LABEL_LENGTH = 20
+# An appointment lasts this many minutes at the least and the most (the clinic's usual one too).
+MIN_DURATION, MAX_DURATION = 5, 240
 # Separators people put inside a national ID number ("010190 12345", "01.01.90-12345"): removed between
 # digits before looking for eleven in a row, so that only the digits decide.
 _DIGIT_SEPARATORS = re.compile(r"(?<=\d)[\s.,:;/_\-\u2010-\u2015]+(?=\d)")

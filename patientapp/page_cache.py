@@ -46,10 +46,6 @@ class PageCache:
                     self._pages.popitem(last=False)
         return html.replace(PLACEHOLDER, g.get("csp_nonce", ""))
 
-    def clear(self) -> None:
-        with self._lock:
-            self._pages.clear()
-
 
 def init_app(app) -> None:
     app.extensions["patientapp.pages"] = PageCache()

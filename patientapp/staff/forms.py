@@ -34,6 +34,11 @@ _at_most_label = lazy_ngettext("At most %(num)d character.", "At most %(num)d ch
                                invitations.MAX_LABEL_LENGTH)
 
 
+# The invitation module's bounds, for an appointment's duration and the clinic's usual one.
+_duration_range = NumberRange(invitations.MIN_DURATION, invitations.MAX_DURATION,
+                              _l("The duration must be between 5 and 240 minutes."))
+
+
 def no_national_id(form, field):
     """Never a national ID number in a label (R52); the rule is the invitation module's."""
     if field.data and invitations.looks_like_national_id(field.data):
@@ -60,7 +65,7 @@ class InvitationForm(Form):
     time = TimeField(_l("Start time"), validators=[InputRequired(_l("Choose a start time."))])
     duration = IntegerField(_l("Duration in minutes"), default=30, validators=[
         InputRequired(_l("Write the duration in minutes.")),
-        NumberRange(5, 240, _l("The duration must be between 5 and 240 minutes."))])
+        _duration_range])
     language = SelectField(_l("The patient's language"), choices=PATIENT_LANGUAGE_CHOICES, default="",
                            validators=[InputRequired(_l("Choose the patient's language."))])
     label = StringField(_l("Label for staff (initials or reference)"), validators=[
@@ -92,7 +97,7 @@ class ClinicSettingsForm(Form):
         "At most 11 letters and digits."))])
     default_duration = IntegerField(_l("Usual duration in minutes"), validators=[
         InputRequired(_l("Write the duration in minutes.")),
-        NumberRange(5, 240, _l("The duration must be between 5 and 240 minutes."))])
+        _duration_range])
     emergency_url = StringField(_l("Link to the routine when video fails (optional)"), validators=[
         Optional(), Length(max=300, message=_l("The address is too long."))])
 

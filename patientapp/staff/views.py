@@ -31,7 +31,8 @@ def _clinic() -> Clinic:
 
 @bp.context_processor
 def _staff_limits():
-    return {"max_label": invitations.MAX_LABEL_LENGTH}
+    return {"max_label": invitations.MAX_LABEL_LENGTH,
+            "duration_range": (invitations.MIN_DURATION, invitations.MAX_DURATION)}
 
 
 @bp.context_processor
