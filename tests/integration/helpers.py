@@ -1,7 +1,8 @@
 """What the integration tests share beyond fixtures: a staff member's client, the invitation form,
 a knocking patient, and seeing what the app wrote."""
 import re
-from datetime import timedelta, timezone
+from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import text
 
@@ -43,11 +44,15 @@ class StaffClient:
         return self.client.post(url, json=body or {}, headers={"X-CSRFToken": self.csrf})
 
 
-def create_invitation(staff, **overrides):
-    local = (utcnow() + timedelta(hours=1)).astimezone(timezone(timedelta(hours=1)))
-    data = {"date": local.strftime("%Y-%m-%d"), "time": local.strftime("%H:%M"), "duration": "30",
+def invitation_form(**overrides) -> dict:
+    """The one-screen form filled in for an appointment in an hour (the clinic's clock), without SMS."""
+    local = (utcnow() + timedelta(hours=1)).astimezone(ZoneInfo("Europe/Oslo"))
+    return {"date": local.strftime("%Y-%m-%d"), "time": local.strftime("%H:%M"), "duration": "30",
             "language": "ar", "label": "KN", "room": "room-1", "delivery": "none", **overrides}
-    return staff.form("/staff/invitations/new", data)
+
+
+def create_invitation(staff, **overrides):
+    return staff.form("/staff/invitations/new", invitation_form(**overrides))
 
 
 def link_token(response):

@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from patientapp import invitations
 from patientapp.models import AuditEvent
-from tests.integration.helpers import create_invitation, fresh, link_token
+from tests.integration.helpers import create_invitation, fresh, invitation_form, link_token
 
 
 def _invitation(db, token):
@@ -112,14 +112,7 @@ def test_the_form_starts_at_the_next_quarter_hour_with_no_language_chosen(sign_i
 
 
 def _form(**overrides):
-    from datetime import timedelta
-    from zoneinfo import ZoneInfo
-
-    from patientapp.models import utcnow
-
-    local = (utcnow() + timedelta(hours=1)).astimezone(ZoneInfo("Europe/Oslo"))
-    return {"date": local.strftime("%Y-%m-%d"), "time": local.strftime("%H:%M"), "duration": "20",
-            "language": "so", "label": "SO", "room": "room-1", "delivery": "none", **overrides}
+    return invitation_form(**{"duration": "20", "language": "so", "label": "SO", **overrides})
 
 
 def test_the_form_sends_the_sms_only_when_chosen_with_a_number(sign_in, db, app):
