@@ -7,13 +7,16 @@ from gunicorn.glogging import Logger
 bind = os.environ.get("PATIENTAPP_BIND", f"127.0.0.1:{os.environ.get('PORT', '5000')}")
 # Rate-limit counts are shared between workers only through Redis (R45): one worker without it.
 workers = int(os.environ.get("WEB_CONCURRENCY") or (2 if os.environ.get("PATIENTAPP_REDIS_URL") else 1))
-# Threads (SECURITY.md R61). A waiting patient's status request is held open until something
-# changes (patientapp/status_hold.py), and a held request sleeps in one of these threads: size
-# them for the patients waiting at once (each worker's 600 hold ~525 of them; threads are started
-# only when needed). Patients beyond that fall back to polling every few seconds.
-worker_class = "gthread"
+# The worker (SECURITY.md R61, issue 15). A waiting patient's status request is held open until
+# something changes (patientapp/status_hold.py). Under gevent each held request is a sleeping greenlet
+# (about 20 KB, bench/holding.py): one worker holds thousands, up to worker_connections, and its
+# requests never queue behind each other for the interpreter lock. psycopg 3 waits cooperatively
+# under gevent's patching; SQLite's calls are short and its writers take turns on a lock that
+# yields (patientapp/db.py). PATIENTAPP_WORKER_CLASS=gthread keeps the thread worker: a held request
+# then sleeps in one of `threads`. Either way the holding places follow the worker (post_worker_init).
+worker_class = os.environ.get("PATIENTAPP_WORKER_CLASS", "gevent")
 threads = int(os.environ.get("PATIENTAPP_THREADS", "600"))
-worker_connections = int(os.environ.get("PATIENTAPP_WORKER_CONNECTIONS", "1000"))
+worker_connections = int(os.environ.get("PATIENTAPP_WORKER_CONNECTIONS", "6000"))
 timeout = 30
 graceful_timeout = 30
 keepalive = 5
@@ -27,6 +30,25 @@ def on_starting(server):
 
     # A RuntimeError: gunicorn prints "Error: <why>" and exits with status 1.
     limits.refuse_memory_with_workers(server.cfg.workers, config.from_environment())
+    _allow_open_files(server.cfg.worker_connections * server.cfg.workers + 1000)
+
+
+def post_worker_init(worker):
+    """In each worker: hold as many status requests as it can, and listen for news of changes."""
+    from patientapp import size_for_worker
+
+    if hasattr(worker.wsgi, "extensions"):  # our Flask app (not another WSGI callable)
+        size_for_worker(worker.wsgi, worker.cfg.worker_class_str, worker.cfg.threads, worker.cfg.worker_connections)
+
+
+def _allow_open_files(wanted: int) -> None:
+    """Every held request is an open socket: raise the soft limit on open files toward the hard one."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    if soft != resource.RLIM_INFINITY and soft < target:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
 
 
 # Logs are JSON, one object per line (patientapp/logs.py, R51). The error log (gunicorn's own

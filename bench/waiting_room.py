@@ -169,13 +169,37 @@ class Run:
         self.latencies: dict[str, list[float]] = defaultdict(list)  # kind of request -> seconds, answered ones
         self.errors: Counter = Counter()  # (kind, what) -> count
         self.ready: list[tuple[int, int]] = []  # (knock id, clinic) of patients waiting, for the clinicians
-        self.admitted_at: dict[int, tuple[float, bool]] = {}
+        self.admitted_at: dict[int, tuple[float, bool]] = {}  # knock id -> when the admit's answer came
+        self.admitting: dict[int, float] = {}  # knock id -> when its admit was sent
+        self.from_sent: list[float] = []  # admit sent -> the patient's page says "admitted"
+        self.learned_early: set[int] = set()  # patients who learned before the admit's own answer came
         self.handoff: dict[str, list[float]] = {"all": [], "ramp": [], "steady": []}
         self.waiting = 0  # patients knocked and not yet let in
         self.waiting_samples: list[int] = []  # during the steady phase, once a second
         self.load_samples: list[float] = []  # the 1-minute load average, once a second
         self.tasks: list[asyncio.Task] = []
         self.sem = asyncio.Semaphore(20)  # patients arrive a few at a time, not all in the same millisecond
+
+    def learned(self, knock_id: int) -> None:
+        """The patient's page says "admitted": the hand-off time, from the admit's answer (0 if earlier)."""
+        self.from_sent.append(time.monotonic() - self.admitting[knock_id])
+        if knock_id in self.admitted_at:
+            admitted, during_ramp = self.admitted_at.pop(knock_id)
+            self._handoff(time.monotonic() - admitted, during_ramp)
+        else:
+            self.learned_early.add(knock_id)
+
+    def admit_answered(self, knock_id: int) -> None:
+        now = time.monotonic()
+        if knock_id in self.learned_early:  # the news outran the admit's own answer
+            self.learned_early.discard(knock_id)
+            self._handoff(0.0, now < self.ramp_until)
+        else:
+            self.admitted_at[knock_id] = (now, now < self.ramp_until)
+
+    def _handoff(self, seconds: float, during_ramp: bool) -> None:
+        self.handoff["all"].append(seconds)
+        self.handoff["ramp" if during_ramp else "steady"].append(seconds)
 
     async def ask(self, conn: Connection, kind: str, method: str, path: str, expect: int | tuple = 200,
                   body: bytes = b"", headers: dict | None = None, timeout: float = 45):
@@ -224,10 +248,8 @@ async def patient(run: Run, token: str, clinic: int, arrive_after: float = 0.0):
             _status, data, elapsed = answer
             news = json.loads(data)
             run.latencies["status (held)" if news.get("held") else "status"].append(elapsed)
-            if news.get("state") == "admitted" and knock_id in run.admitted_at:
-                admitted, during_ramp = run.admitted_at.pop(knock_id)
-                run.handoff["all"].append(time.monotonic() - admitted)
-                run.handoff["ramp" if during_ramp else "steady"].append(time.monotonic() - admitted)
+            if news.get("state") == "admitted" and knock_id in run.admitting:
+                run.learned(knock_id)
                 run.waiting -= 1
                 went = await run.ask(conn, "hand-off", "GET", "/visit/go", expect=303)
                 if went:
@@ -282,11 +304,12 @@ async def staff(run: Run, staff_tokens: list[str], count: int, every: float):
         started = time.monotonic()
         knock_id, clinic = run.ready.pop(random.randrange(len(run.ready)))
         conn, csrf = await signed_in(clinic)
+        run.admitting[knock_id] = time.monotonic()
         answer = await run.ask(conn, "admit", "POST", f"/staff/api/knocks/{knock_id}/admit", 200, b"{}",
                                {"Content-Type": "application/json", "X-CSRFToken": csrf}, timeout=30)
         if answer:
             run.latencies["admit"].append(answer[2])
-            run.admitted_at[knock_id] = (time.monotonic(), time.monotonic() < run.ramp_until)
+            run.admit_answered(knock_id)
         await asyncio.sleep(max(0.0, every - (time.monotonic() - started)))
     for conn, _csrf in conns.values():
         conn.close()
@@ -361,6 +384,51 @@ class ConnectionCount(threading.Thread):
         self.engine.dispose()
 
 
+class ServerUsage(threading.Thread):
+    """The gunicorn master's and workers' memory (RSS) and CPU, from /proc, once a second."""
+
+    TICKS = os.sysconf("SC_CLK_TCK")
+    PAGE = os.sysconf("SC_PAGE_SIZE")
+
+    def __init__(self, pid: int):
+        super().__init__(daemon=True)
+        self.pid = pid
+        self.samples: list[tuple[float, int, float]] = []  # (monotonic, RSS bytes, CPU seconds so far)
+        self.stopped = threading.Event()
+
+    def processes(self) -> list[int]:
+        children = Path(f"/proc/{self.pid}/task/{self.pid}/children")
+        try:
+            return [self.pid] + [int(p) for p in children.read_text().split()]
+        except OSError:
+            return [self.pid]
+
+    def sample(self) -> tuple[float, int, float]:
+        rss, cpu = 0, 0.0
+        for pid in self.processes():
+            try:
+                rss += int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * self.PAGE
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                cpu += (int(fields[11]) + int(fields[12])) / self.TICKS  # utime + stime
+            except (OSError, IndexError, ValueError):
+                continue  # a worker restarting
+        return time.monotonic(), rss, cpu
+
+    def run(self):
+        while not self.stopped.wait(1.0):
+            self.samples.append(self.sample())
+
+    def between(self, start: float, end: float) -> dict:
+        """RSS (mean, peak) and CPU (share of one core) between two monotonic times."""
+        inside = [s for s in self.samples if start <= s[0] <= end]
+        if len(inside) < 2:
+            return {}
+        cpu_share = (inside[-1][2] - inside[0][2]) / (inside[-1][0] - inside[0][0])
+        return {"rss_mean_mb": round(statistics.mean(s[1] for s in inside) / 2**20, 1),
+                "rss_peak_mb": round(max(s[1] for s in inside) / 2**20, 1),
+                "cpu_of_one_core": round(cpu_share, 3)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--patients", type=int, default=1000, help="patients waiting at once once the ramp is over")
@@ -376,7 +444,9 @@ def main() -> None:
     parser.add_argument("--dashboards", type=int, default=20,
                         help="clinics the patients are spread over, each with one staff dashboard open")
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=600)
+    parser.add_argument("--worker-class", default="gevent", help="gunicorn's worker: gevent (default) or gthread")
+    parser.add_argument("--threads", type=int, default=600, help="gthread only: threads per worker")
+    parser.add_argument("--connections", type=int, default=6000, help="gevent only: connections per worker")
     parser.add_argument("--postgres", default="", help="a PostgreSQL URL instead of SQLite")
     parser.add_argument("--rate-limits", action="store_true",
                         help="keep the rate limits on, counted in --redis (the per-address link limit raised: "
@@ -398,6 +468,7 @@ def main() -> None:
         env = {**os.environ, "PATIENTAPP_DATABASE_URL": db_url, "PATIENTAPP_SECRET_KEY": "bench-secret-" * 4,
                "PATIENTAPP_PUBLIC_BASE_URL": base, "PATIENTAPP_ALLOW_LOCAL_ROOMS": "1", "PORT": str(port),
                "WEB_CONCURRENCY": str(args.workers), "PATIENTAPP_THREADS": str(args.threads),
+               "PATIENTAPP_WORKER_CLASS": args.worker_class, "PATIENTAPP_WORKER_CONNECTIONS": str(args.connections),
                "PATIENTAPP_STATUS_POLL_SECONDS": str(int(args.poll)),
                "PATIENTAPP_STATUS_HOLD_SECONDS": str(args.hold), "PATIENTAPP_LOG_LEVEL": "WARNING",
                # Thousands of requests from one address: rate limits (R45) would answer most with 429.
@@ -411,6 +482,8 @@ def main() -> None:
                                    "patientapp:create_app()"],
                                   cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
         connections = ConnectionCount(db_url) if args.postgres else None
+        usage = ServerUsage(server.pid)
+        client_cpu_before = time.process_time()
         try:
             for _ in range(100):
                 try:
@@ -420,13 +493,18 @@ def main() -> None:
                     time.sleep(0.1)
             if connections:
                 connections.start()
+            time.sleep(3)  # the workers booted: their memory before anyone waits
+            idle = usage.sample()
+            usage.start()
             run = asyncio.run(simulate(port, tokens, reserve, staff_tokens, args, seconds))
+            client_cpu = time.process_time() - client_cpu_before
         except BaseException:
             log.flush()
             print((Path(tmp) / "gunicorn.log").read_text()[-3000:], file=sys.stderr)
             raise
         finally:
             load_after = load_average()
+            usage.stopped.set()
             if connections:
                 connections.stopped.set()
                 connections.join(timeout=5)
@@ -453,7 +531,9 @@ def main() -> None:
         "database": "postgresql" if args.postgres else "sqlite",
         "patients": args.patients, "ramp_seconds": args.ramp, "steady_seconds": round(seconds - args.ramp, 1),
         "seconds": round(run.elapsed, 1), "dashboards": args.dashboards, "poll_seconds": args.poll,
-        "hold_seconds": args.hold, "workers": args.workers, "threads": args.threads,
+        "hold_seconds": args.hold, "workers": args.workers, "worker_class": args.worker_class,
+        "threads": args.threads if args.worker_class == "gthread" else None,
+        "connections": args.connections if args.worker_class == "gevent" else None,
         "load_average_before": load_before, "load_average_after": load_after,
         "load_average_max_during": max(run.load_samples, default=load_after),
         "waiting_during_steady_min": min(run.waiting_samples, default=0),
@@ -469,7 +549,18 @@ def main() -> None:
         "admissions_during_ramp": len(handoff["ramp"]), "handoff_during_ramp_p95_s": round(pct(handoff["ramp"], 95), 2),
         "admissions_after_ramp": len(handoff["steady"]),
         "handoff_after_ramp_p95_s": round(pct(handoff["steady"], 95), 2),
+        "admit_sent_to_patient_p50_s": round(pct(run.from_sent, 50), 3),
+        "admit_sent_to_patient_p95_s": round(pct(run.from_sent, 95), 3),
+        "client_cpu_of_one_core": round(client_cpu / run.elapsed, 3),
     }
+    steady = usage.between(run.ramp_until, run.until)
+    if steady:
+        waiting = statistics.mean(run.waiting_samples) if run.waiting_samples else args.patients
+        added_mb = steady["rss_mean_mb"] - idle[1] / 2**20
+        result.update(server_idle_rss_mb=round(idle[1] / 2**20, 1), server_steady=steady,
+                      server_kb_per_waiting_patient=round(added_mb * 1024 / waiting, 1),
+                      server_cpu_ms_per_waiting_patient_per_minute=round(
+                          steady["cpu_of_one_core"] * 60_000 / waiting, 2))
     if connections:
         result.update(pg_connections_peak=connections.peak, pg_max_connections=connections.max_connections,
                       pg_connection_lost=len(connections.interruptions))

@@ -30,6 +30,7 @@ from . import (
     security,
     sms,
     status_hold,
+    status_news,
 )
 
 csrf = CSRFProtect()
@@ -89,8 +90,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     # Extensions: database, translations, CSRF, security headers.
     app.extensions["patientapp.db"] = db.Database(app.config["DATABASE_URL"])
     app.teardown_appcontext(db.close_session)
-    app.extensions["patientapp.watch"] = status_hold.Watcher(
-        app.extensions["patientapp.db"].engine, capacity=_hold_capacity(app.config))
+    _waiting_room_news(app)
     Babel(app, locale_selector=i18n.select_locale)
     i18n.install_template_gettext(app)
     csrf.init_app(app)
@@ -148,12 +148,32 @@ class BoundedJSONProvider(DefaultJSONProvider):
             raise ValueError("JSON nested too deeply") from None
 
 
+def _waiting_room_news(app: Flask) -> None:
+    """The held status requests' watcher, and the news of changes that wakes it (status_news.py)."""
+    database = app.extensions["patientapp.db"]
+    watch = status_hold.Watcher(database.engine, capacity=_hold_capacity(app.config),
+                                safety_interval=float(app.config["STATUS_SAFETY_POLL_SECONDS"]))
+    news = status_news.for_database(watch.notify, database.url, app.config.get("REDIS_URL") or "")
+    news.track(database.sessions, database.writer_sessions)
+    watch.started.append(news.start)
+    app.extensions["patientapp.watch"] = watch
+    app.extensions["patientapp.news"] = news
+
+
 def _hold_capacity(settings) -> int:
-    """Held status requests per process: gunicorn's threads less a reserve for every other request."""
+    """Held status requests per process, until gunicorn's worker says what it can hold
+    (gunicorn.conf.py, post_worker_init): the thread worker's default threads less a reserve."""
     if int(settings.get("STATUS_HOLD_MAX") or 0) > 0:
         return int(settings["STATUS_HOLD_MAX"])
-    threads = int(os.environ.get("PATIENTAPP_THREADS") or 600)
-    return max(0, threads - max(8, threads // 8))
+    return status_hold.holding_places("gthread", int(os.environ.get("PATIENTAPP_THREADS") or 600), 0)
+
+
+def size_for_worker(app: Flask, worker_class: str, threads: int, connections: int) -> None:
+    """Called in each gunicorn worker: hold as many requests as this worker can, and listen for news."""
+    watch = app.extensions["patientapp.watch"]
+    if int(app.config.get("STATUS_HOLD_MAX") or 0) <= 0:
+        watch.capacity = status_hold.holding_places(worker_class, threads, connections)
+    app.extensions["patientapp.news"].start()
 
 
 def _instance_secret(instance: Path) -> str:

@@ -53,9 +53,12 @@ DEFAULTS: dict[str, object] = {
     # How long the server holds a waiting patient's status request open until something changes
     # (patientapp/status_hold.py). 0 turns holding off: plain polling every STATUS_POLL_SECONDS.
     "STATUS_HOLD_SECONDS": 20,
-    # Held requests per process at most; each takes one gunicorn thread while it sleeps. 0: the
-    # number of gunicorn threads (PATIENTAPP_THREADS) less a reserve for everything else.
+    # Held requests per process at most. 0: what the gunicorn worker can hold less a reserve for
+    # everything else (its worker_connections under gevent, its threads under gthread).
     "STATUS_HOLD_MAX": 0,
+    # News of a change wakes held requests at once (patientapp/status_news.py); this slow poll is the
+    # safety net for news a channel outage lost.
+    "STATUS_SAFETY_POLL_SECONDS": 5,
     # Requests at work at once per process (patientapp/concurrency.py); the rest wait their turn, up to
     # ACTIVE_REQUEST_WAIT_SECONDS, then get a calm 503. 0: no limit.
     "MAX_ACTIVE_REQUESTS": 8,

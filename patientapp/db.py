@@ -4,7 +4,9 @@ from __future__ import annotations
 import fcntl
 import os
 import sqlite3
+import sys
 import threading
+import time
 from pathlib import Path
 
 from flask import current_app, g, request
@@ -56,8 +58,8 @@ class WriterGate:
         try:
             fd = self._file()
             if fd is not None:
-                # Blocks until another process's writer commits; it holds the lock only for its transaction.
-                fcntl.flock(fd, fcntl.LOCK_EX)
+                # Waits until another process's writer commits; it holds the lock only for its transaction.
+                _flock_exclusive(fd)
         except OSError:
             pass  # no lock file (read-only folder): SQLite's busy handler still keeps us correct
         return True
@@ -70,6 +72,30 @@ class WriterGate:
             pass
         finally:
             self._threads.release()
+
+
+def _flock_exclusive(fd: int) -> None:
+    """flock(LOCK_EX) that, under gevent, lets the worker's other greenlets run while it waits.
+
+    IMPORTANT: a blocking flock() stops the whole gevent worker (thousands of held requests) until
+    the other process's writer commits; asking without blocking and sleeping a millisecond between
+    tries yields to the others instead. Threads block as before: a blocked thread stops no one.
+    """
+    if not _green():
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        return
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            time.sleep(0.001)
+
+
+def _green() -> bool:
+    """Running under gevent's monkey-patching (gunicorn's gevent worker): threads are greenlets."""
+    monkey = sys.modules.get("gevent.monkey")
+    return monkey is not None and monkey.is_module_patched("threading")
 
 
 def make_engine(url: str) -> Engine:

@@ -2,15 +2,16 @@
 
 A patient who is waiting asks "has anything changed since version V?" and the server holds that
 request (up to STATUS_HOLD_SECONDS) until something does. Polling every few seconds cannot get an
-admission to 1,000 waiting patients in under two seconds on a small server: it would take ~500
-requests a second just to say "nothing new". Held requests cost a sleeping thread each and no CPU.
+admission to thousands of waiting patients in under a second on a small server: it would take
+hundreds of requests a second just to say "nothing new". Under gunicorn's gevent worker a held
+request costs a sleeping greenlet (about 20 KB) and no CPU (bench/holding.py).
 
-How a held request learns of a change: one watcher thread per process reads the *signature* of every
-watched invitation (its state and its latest knock's id, state and message) a few times a second in
-one query, and wakes the requests whose signature moved. The signature is read from the database,
-so an admission made by another worker or another app instance (PostgreSQL) wakes the patient too.
-The request reads the signature itself, with the same query, before it sleeps: a change that lands
-between its read and the watcher's next read is seen as a difference, never lost.
+How a held request learns of a change: the transaction that changes an invitation sends its id as
+news (status_news.py: in-process, PostgreSQL NOTIFY or Redis pub/sub), and this process's watcher
+wakes the requests held on it. The request reads its signature before it sleeps and remembers when;
+news that arrived after that moment wakes it at once, so a change between its read and its sleep is
+never lost. A slow safety poll (every few seconds) compares every held request's signature with the
+database's, for news a channel outage lost and for changes made behind the app's back.
 
 While a patient's request is held, the watcher also keeps their "last seen" fresh for the staff
 dashboard, in one UPDATE per process every few seconds instead of one write per patient.
@@ -89,53 +90,95 @@ class _Waiter:
     event: threading.Event = field(default_factory=threading.Event)
 
 
-class Watcher:
-    """One per process: watches the invitations that held requests wait on, and wakes them."""
+# How long news is remembered for a request that read its signature just before the news came and
+# registers just after (a few milliseconds in practice; generous, as it costs one dict entry).
+NEWS_MEMORY_SECONDS = 60.0
+# The safety poll reads the signatures of this many held requests per query.
+CHUNK = 500
 
-    def __init__(self, engine: Engine, *, capacity: int = 500, interval: float = 0.25,
+
+def holding_places(worker_class: str, threads: int, connections: int) -> int:
+    """How many status requests one gunicorn worker may hold, leaving room for every other request.
+
+    gevent: each held request is a greenlet on one of `worker_connections`; thread worker: each
+    sleeps in one of `threads`.
+    """
+    if "gevent" in worker_class:
+        return max(0, connections - max(100, connections // 10))
+    return max(0, threads - max(8, threads // 8))
+
+
+class Watcher:
+    """One per process: holds the waiting patients' requests and wakes them on news of a change."""
+
+    def __init__(self, engine: Engine, *, capacity: int = 500, safety_interval: float = 5.0,
                  heartbeat_every: float = 5.0, clock: Callable[[], datetime] = utcnow):
         self.engine = engine
-        # Each held request occupies a server thread: leave the rest for everybody else.
+        # Each held request occupies a greenlet or a thread: leave the rest for everybody else.
         self.capacity = capacity
-        self.interval = interval
+        self.safety_interval = safety_interval
         self.heartbeat_every = heartbeat_every
         self.clock = clock
-        self._waiters: set[_Waiter] = set()
+        self._waiters: dict[int, set[_Waiter]] = {}
+        self._count = 0
         self._lock = threading.Lock()
-        self._wake = threading.Event()  # a new waiter: the watcher need not sleep out its interval
+        self._wake = threading.Event()  # news arrived: the watcher need not sleep out its interval
+        self._news: set[int] = set()
+        self._heard: dict[int, float] = {}  # invitation id -> when news of it last came (monotonic)
         self._thread: threading.Thread | None = None
         self._pid = None
         self._last_heartbeat = 0.0
+        self._last_safety = time.monotonic()
+        self.started: list[Callable[[], None]] = []  # run once per process with the watcher (news listeners)
 
     # -- the request's side ------------------------------------------------------------------
     def wait(self, invitation_id: int, knock_id: int | None, baseline: Signature | None,
-             timeout: float) -> bool | None:
-        """Sleep until the invitation's signature differs from `baseline`, or `timeout`.
+             timeout: float, read_at: float | None = None) -> bool | None:
+        """Sleep until news says the invitation changed, or its signature differs from `baseline`, or `timeout`.
 
-        True if it changed, False at the timeout, None at once if every holding place is taken
-        (the page then asks again after its ordinary poll interval).
+        `read_at` (time.monotonic()) is when the baseline was read: news that came after it wakes
+        the request at once. True if it changed, False at the timeout, None at once if every holding
+        place is taken (the page then asks again after its ordinary poll interval).
         """
         waiter = _Waiter(invitation_id, knock_id, baseline)
         with self._lock:
-            if len(self._waiters) >= self.capacity:
+            if self._count >= self.capacity:
                 return None
-            self._waiters.add(waiter)
+            self._waiters.setdefault(invitation_id, set()).add(waiter)
+            self._count += 1
+            if read_at is not None and self._heard.get(invitation_id, float("-inf")) >= read_at:
+                waiter.event.set()
         self._ensure_running()
-        self._wake.set()
         try:
             return waiter.event.wait(timeout)
         finally:
             with self._lock:
-                self._waiters.discard(waiter)
+                same = self._waiters.get(invitation_id)
+                if same is not None and waiter in same:
+                    same.discard(waiter)
+                    self._count -= 1
+                    if not same:
+                        del self._waiters[invitation_id]
 
     def has_room(self) -> bool:
         with self._lock:
-            return len(self._waiters) < self.capacity
+            return self._count < self.capacity
 
     @property
     def waiting(self) -> int:
         with self._lock:
-            return len(self._waiters)
+            return self._count
+
+    # -- the news's side ---------------------------------------------------------------------
+    def notify(self, invitation_ids: Iterable[int]) -> None:
+        """These invitations changed (status_news.py): wake the requests held on them, now."""
+        now = time.monotonic()
+        with self._lock:
+            for invitation_id in invitation_ids:
+                self._heard[invitation_id] = now
+                for waiter in self._waiters.get(invitation_id, ()):
+                    waiter.event.set()
+        self._wake.set()
 
     # -- the watcher's side ------------------------------------------------------------------
     def _ensure_running(self) -> None:
@@ -148,33 +191,51 @@ class Watcher:
             self._pid = os.getpid()
             self._thread = threading.Thread(target=self._run, name="waiting-watch", daemon=True)
             self._thread.start()
+        for start in self.started:
+            start()
 
     def _run(self) -> None:
         while True:
-            self._wake.wait(self.interval)
+            self._wake.wait(self.safety_interval)
             self._wake.clear()
-            with self._lock:
-                waiters = list(self._waiters)
-            if not waiters:
+            self._forget_old_news()
+            if time.monotonic() - self._last_safety < self.safety_interval:
                 continue
+            self._last_safety = time.monotonic()
             try:
-                self.check(waiters)
+                self.check()
             except Exception:  # noqa: BLE001 - the watcher must outlive a database hiccup
                 # Held requests still end at their timeout and ask again; nothing is lost.
                 log.warning("waiting-watch: could not read the waiting room", exc_info=True)
-                time.sleep(self.interval)
+
+    def _forget_old_news(self) -> None:
+        horizon = time.monotonic() - NEWS_MEMORY_SECONDS
+        with self._lock:
+            if len(self._heard) > 1000 or any(t < horizon for t in self._heard.values()):
+                self._heard = {i: t for i, t in self._heard.items() if t >= horizon}
+
+    def held(self) -> list[_Waiter]:
+        with self._lock:
+            return [w for same in self._waiters.values() for w in same]
 
     def check(self, waiters: list[_Waiter] | None = None) -> int:
-        """One round: wake the waiters whose invitation changed; keep "last seen" fresh. Returns how many woke."""
+        """The safety poll: wake the waiters whose invitation changed unnoticed; keep "last seen" fresh.
+
+        Returns how many woke. Reads in chunks, so that under gevent no single query keeps the other
+        greenlets waiting long.
+        """
         if waiters is None:
-            with self._lock:
-                waiters = list(self._waiters)
-        with self.engine.connect() as conn:
-            current = signatures(conn, {w.invitation_id for w in waiters})
-            conn.rollback()
+            waiters = self.held()
+        ids = sorted({w.invitation_id for w in waiters})
+        current: dict[int, Signature] = {}
+        for start in range(0, len(ids), CHUNK):
+            with self.engine.connect() as conn:
+                current.update(signatures(conn, ids[start:start + CHUNK]))
+                conn.rollback()
+            time.sleep(0)  # under gevent: let the others run between chunks
         woken = 0
         for waiter in waiters:
-            if current.get(waiter.invitation_id) != waiter.baseline:
+            if current.get(waiter.invitation_id) != waiter.baseline and not waiter.event.is_set():
                 waiter.event.set()
                 woken += 1
         if time.monotonic() - self._last_heartbeat >= self.heartbeat_every:
@@ -183,11 +244,12 @@ class Watcher:
         return woken
 
     def _heartbeat(self, knock_ids: set[int]) -> None:
-        """The patients whose requests we hold are on the page: say so, in one write."""
-        if not knock_ids:
-            return
-        with self.engine.connect().execution_options(sqlite_immediate=True) as conn:
-            conn.execute(update(Knock)
-                         .where(and_(Knock.id.in_(sorted(knock_ids)), Knock.state.in_(ACTIVE)))
-                         .values(last_seen_at=self.clock()))
-            conn.commit()
+        """The patients whose requests we hold are on the page: say so, in one write per chunk."""
+        ordered = sorted(knock_ids)
+        for start in range(0, len(ordered), CHUNK * 2):
+            with self.engine.connect().execution_options(sqlite_immediate=True) as conn:
+                conn.execute(update(Knock)
+                             .where(and_(Knock.id.in_(ordered[start:start + CHUNK * 2]), Knock.state.in_(ACTIVE)))
+                             .values(last_seen_at=self.clock()))
+                conn.commit()
+            time.sleep(0)

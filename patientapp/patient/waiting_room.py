@@ -1,6 +1,7 @@
 """The patient's waiting room: knock, wait, be let in, or withdraw. JSON for the page's script."""
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 from urllib.parse import urlsplit
 
@@ -79,6 +80,7 @@ def visit_status():
     a second, and a quiet waiting room costs a sleeping thread per patient instead of a poll every
     few seconds. `wait: true` in the answer invites the page to ask again at once.
     """
+    read_at = time.monotonic()  # news after this moment wakes the held request at once (status_hold.py)
     invitation = patient_session.current_invitation()
     if invitation is None:
         return jsonify(state="gone"), 410
@@ -94,7 +96,7 @@ def visit_status():
     # Give the connection back while we sleep: the pool is shared by every thread of this process.
     close_session()
     with concurrency.step_aside() as aside:  # asleep, this request needs no working place
-        changed = watch.wait(invitation_id, knock_id, signature, hold)
+        changed = watch.wait(invitation_id, knock_id, signature, hold, read_at=read_at)
         aside.urgent = bool(changed)
     if changed is False and not knocks.lapse_due(current, utcnow()):
         # The hold ran out and the watcher saw nothing move: what we read still stands. Answering

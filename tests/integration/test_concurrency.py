@@ -62,9 +62,7 @@ def test_a_patient_woken_with_news_does_not_queue_but_a_timed_out_one_does(app, 
 
     taken = take_all()
     try:
-        with watch._lock:
-            waiter = next(iter(watch._waiters))
-        waiter.event.set()  # what the watcher does when the invitation changed
+        watch.notify([invitation.id])  # what news of a change to the invitation does
         woken = held.result(within=5)
     finally:
         for _ in range(taken):

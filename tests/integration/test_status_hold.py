@@ -153,24 +153,33 @@ def test_held_patients_stay_seen_without_a_write_each(app, invitation_factory, c
     assert db.get(Knock, knock_id).last_seen_at > long_ago + timedelta(minutes=4)
 
 
-def test_an_admission_through_another_instance_wakes_the_patient(app, database_url, sign_in, invitation_factory,
-                                                                 clinic, db):
-    """Two app instances on one database (scale-out): the patient waits on one, staff admit on the other."""
-    app.config["STATUS_HOLD_SECONDS"] = 30
-    other = create_app({**TEST_CONFIG, "DATABASE_URL": database_url})
-    try:
-        invitation, patient, knock_id = _knock(app, invitation_factory, clinic, db)
-        version = patient.get("/api/visit/status").get_json()["version"]
-        held = Held(patient, version)
-        _wait_until_held(app)
-        staff = sign_in()
-        from tests.integration.helpers import StaffClient
+def test_an_admission_through_another_instance_reaches_the_patient_as_news(database_url, backend, sign_in,
+                                                                          invitation_factory, clinic, db):
+    """Two app instances on one database (scale-out): the patient waits on one, staff admit on the
+    other. With the safety poll an hour away, only the news can wake the patient: PostgreSQL's
+    NOTIFY, or Redis pub/sub for SQLite (status_news.py)."""
+    from tests.instances import REDIS_URL
+    from tests.integration.helpers import StaffClient
 
-        elsewhere = StaffClient(other, staff.staff_id, staff.client.get_cookie("__Host-staff").value)
+    settings = {**TEST_CONFIG, "DATABASE_URL": database_url, "STATUS_HOLD_SECONDS": 30,
+                "STATUS_SAFETY_POLL_SECONDS": 3600, "REDIS_URL": REDIS_URL if backend == "sqlite" else ""}
+    here, there = create_app(settings), create_app(settings)
+    try:
+        assert {here.extensions["patientapp.news"].name, there.extensions["patientapp.news"].name} == {
+            "redis" if backend == "sqlite" else "postgresql"}
+        invitation, patient, knock_id = _knock(here, invitation_factory, clinic, db)
+        news = here.extensions["patientapp.news"]
+        news.start()
+        assert news.ready.wait(10), "the news listener did not start"
+        held = _hold(here, patient)
+        staff = sign_in()
+        elsewhere = StaffClient(there, staff.staff_id, staff.client.get_cookie("__Host-staff").value)
         assert elsewhere.api(f"/staff/api/knocks/{knock_id}/admit").status_code == 200
         assert held.result(within=10).get_json()["state"] == "admitted"
     finally:
-        other.extensions["patientapp.db"].dispose()
+        for app_ in (here, there):
+            app_.extensions["patientapp.news"].stop()
+            app_.extensions["patientapp.db"].dispose()
 
 
 def test_the_watcher_survives_a_database_error(app, invitation_factory, clinic, db, caplog):
@@ -179,6 +188,8 @@ def test_the_watcher_survives_a_database_error(app, invitation_factory, clinic, 
     invitation, patient, knock_id = _knock(app, invitation_factory, clinic, db)
     version = patient.get("/api/visit/status").get_json()["version"]
     watch = app.extensions["patientapp.watch"]
+    watch.safety_interval = 0.2
+    watch.notify([])  # the watcher reads its new interval now, not after the old one
     real = watch.check
     calls = []
 
@@ -224,3 +235,31 @@ def test_a_status_request_computes_the_watchers_signature_from_what_it_read(app,
             knock = knocks.latest_knock(session, loaded)
             assert status_hold.signature_of(loaded, knock) == expected[invitation_id]
     assert expected[invitation.id][3:6] == (knock_id, "waiting", "late-5")
+
+
+def test_only_what_a_waiting_page_shows_is_news(database_url, sign_in, invitation_factory, clinic, db):
+    """A message or an admission is news of the invitation; "last seen" is not; a rolled-back change
+    is not (status_news.changed_invitations). An app of its own, whose listener never starts: only
+    its own commits reach `deliver`, and they do so before the commit returns."""
+    from tests.integration.helpers import StaffClient
+
+    here = create_app({**TEST_CONFIG, "DATABASE_URL": database_url})
+    heard: list[set[int]] = []
+    here.extensions["patientapp.news"].deliver = lambda ids: heard.append(set(ids))
+    try:
+        invitation, patient, knock_id = _knock(here, invitation_factory, clinic, db)
+        assert heard and heard[-1] == {invitation.id}  # the link opened, the knock
+        heard.clear()
+        with here.app_context(), here.extensions["patientapp.db"].writer_sessions() as session:
+            session.get(Knock, knock_id).last_seen_at = utcnow()
+            session.commit()
+            session.get(Knock, knock_id).message = "late-5"
+            session.flush()
+            session.rollback()
+        assert heard == []
+        staff = sign_in()
+        there = StaffClient(here, staff.staff_id, staff.client.get_cookie("__Host-staff").value)
+        assert there.api(f"/staff/api/knocks/{knock_id}/message", {"message": "late-10"}).status_code == 200
+        assert heard == [{invitation.id}]
+    finally:
+        here.extensions["patientapp.db"].dispose()

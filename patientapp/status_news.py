@@ -1,0 +1,247 @@
+"""News that a waiting patient's invitation changed, from the transaction that changed it to the held
+status requests of every process and every app instance.
+
+A held status request sleeps until its invitation changes (status_hold.py). This module says *which*
+invitations changed, at once, through the engines that already carry the app's state:
+
+- every process: the change wakes the watcher of the process that made it, after the commit;
+- PostgreSQL: `NOTIFY` inside the same transaction (delivered at its commit, dropped by its rollback);
+  every process of every instance `LISTEN`s on one connection of its own;
+- SQLite with Redis (several workers on one host): Redis pub/sub after the commit;
+- SQLite alone runs one worker (gunicorn.conf.py), so the in-process news is all it needs.
+
+The news holds invitation ids only: never a name, a token or a state (R50). If a channel is down
+(PostgreSQL restarting, Redis away), the watcher's slow safety poll still finds the change.
+
+What counts as a change is what a waiting page shows: an invitation created, cancelled, moved, ended
+or purged; a knock made, let in, refused, lapsed, withdrawn or given a message. Not "last seen",
+which changes all the time and which no patient sees.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Callable, Iterable
+
+from sqlalchemy import event, func, inspect, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from .models import Invitation, Knock
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "patientapp_status"
+_PENDING = "patientapp.status_news"
+# The attributes of each row that a waiting page depends on (status_hold.signature_of reads the same).
+WATCHED = {Invitation: ("state", "starts_at", "ends_at"), Knock: ("state", "message", "lapses_at")}
+RECONNECT_SECONDS = (0.5, 1, 2, 5)
+
+Deliver = Callable[[set[int]], None]
+
+
+def changed_invitations(session: Session) -> set[int]:
+    """The invitations this flush changes in a way a waiting page would show."""
+    ids: set[int] = set()
+    for obj in (*session.new, *session.deleted):
+        invitation_id = _invitation_of(obj)
+        if invitation_id is not None:
+            ids.add(invitation_id)
+    for obj in session.dirty:
+        fields = WATCHED.get(type(obj))
+        if fields is None:
+            continue
+        state = inspect(obj)
+        if any(state.attrs[name].history.has_changes() for name in fields):
+            invitation_id = _invitation_of(obj)
+            if invitation_id is not None:
+                ids.add(invitation_id)
+    return ids
+
+
+def _invitation_of(obj) -> int | None:
+    if isinstance(obj, Invitation):
+        return obj.id
+    if isinstance(obj, Knock):
+        return obj.invitation_id if obj.invitation_id is not None else getattr(obj.invitation, "id", None)
+    return None
+
+
+def encode(ids: Iterable[int]) -> str:
+    return ",".join(str(i) for i in sorted(set(ids)))
+
+
+def decode(payload: str | bytes) -> set[int]:
+    """Ids from a payload; anything else in it is ignored (the channel is ours, but be strict)."""
+    if isinstance(payload, bytes):
+        payload = payload.decode("ascii", "replace")
+    return {int(part) for part in str(payload)[:100_000].split(",") if part.isdigit() and len(part) < 19}
+
+
+class News:
+    """In-process news: the process that commits a change wakes its own held requests."""
+
+    name = "in-process"
+
+    def __init__(self, deliver: Deliver):
+        self.deliver = deliver
+        self._thread: threading.Thread | None = None
+        self._pid: int | None = None
+        self._guard = threading.Lock()
+        self.ready = threading.Event()  # listening: news from other processes now arrives
+        self._stopping = threading.Event()
+
+    # -- the committing side -------------------------------------------------------------------
+    def track(self, *makers: sessionmaker) -> None:
+        """Watch every session these makers create for changes that a waiting page shows."""
+        for maker in makers:
+            event.listen(maker, "after_flush", self._flushed)
+            event.listen(maker, "after_commit", self._committed)
+            event.listen(maker, "after_rollback", self._rolled_back)
+
+    def _flushed(self, session: Session, _context) -> None:
+        ids = changed_invitations(session)
+        if ids:
+            session.info.setdefault(_PENDING, set()).update(ids)
+            self.within_transaction(session, ids)
+
+    def _committed(self, session: Session) -> None:
+        ids = session.info.pop(_PENDING, None)
+        if ids:
+            self.deliver(ids)
+            self.after_commit(ids)
+
+    @staticmethod
+    def _rolled_back(session: Session) -> None:
+        session.info.pop(_PENDING, None)
+
+    def within_transaction(self, session: Session, ids: set[int]) -> None:
+        """Hook: news that must travel with the transaction itself (PostgreSQL's NOTIFY)."""
+
+    def after_commit(self, ids: set[int]) -> None:
+        """Hook: news for other processes, sent once the change is committed."""
+
+    # -- the listening side --------------------------------------------------------------------
+    listens = False  # does news from other processes arrive here (a listener to start)?
+
+    def start(self) -> None:
+        """Start this process's listener, once per process (a thread does not survive a fork)."""
+        if not self.listens:
+            return
+        with self._guard:
+            if self._thread is not None and self._thread.is_alive() and self._pid == os.getpid():
+                return
+            self._pid = os.getpid()
+            self.ready.clear()
+            self._thread = threading.Thread(target=self._listen_forever, name=f"status-news-{self.name}",
+                                            daemon=True)
+            self._thread.start()
+
+    def stop(self) -> None:
+        """End this process's listener (within a second); an app that is thrown away calls this."""
+        self._stopping.set()
+
+    def _listen_forever(self) -> None:
+        failures = 0
+        while not self._stopping.is_set():
+            try:
+                self.listen()
+                failures = 0
+            except Exception:  # noqa: BLE001 - the listener must outlive its channel's outages
+                self.ready.clear()
+                if failures == 0:
+                    log.warning("status news: the %s channel is down; the safety poll covers", self.name,
+                                exc_info=True)
+                self._stopping.wait(RECONNECT_SECONDS[min(failures, len(RECONNECT_SECONDS) - 1)])
+                failures += 1
+
+    def listen(self) -> None:
+        """Receive news until the channel fails (raise) or closes (return); set `ready` once listening."""
+
+
+class PostgresNews(News):
+    """NOTIFY in the transaction; LISTEN on one connection per process."""
+
+    name = "postgresql"
+    listens = True
+
+    def __init__(self, deliver: Deliver, url: str):
+        super().__init__(deliver)
+        self.url = url
+
+    def within_transaction(self, session: Session, ids: set[int]) -> None:
+        # Delivered when this transaction commits, never if it rolls back; PostgreSQL folds the same
+        # payload sent twice in one transaction into one.
+        session.connection().execute(select(func.pg_notify(CHANNEL, encode(ids))))
+
+    def listen(self) -> None:
+        import psycopg
+
+        # psycopg 3 waits cooperatively under gevent's monkey-patching (3.1.14 and later), so this
+        # connection's wait is a sleeping greenlet there and a sleeping thread elsewhere.
+        with psycopg.connect(_libpq_url(self.url), autocommit=True, connect_timeout=5) as conn:
+            conn.execute(f"LISTEN {CHANNEL}")
+            self.ready.set()
+            quiet = 0
+            while not self._stopping.is_set():
+                for notice in conn.notifies(timeout=1):
+                    quiet = 0
+                    ids = decode(notice.payload)
+                    if ids:
+                        self.deliver(ids)
+                quiet += 1
+                if quiet >= 30:  # a quiet half-minute: ask something, so a dropped connection is noticed
+                    conn.execute("SELECT 1")
+                    quiet = 0
+
+
+class RedisNews(News):
+    """Redis pub/sub, for several SQLite workers on one host."""
+
+    name = "redis"
+    listens = True
+
+    def __init__(self, deliver: Deliver, url: str):
+        super().__init__(deliver)
+        import redis
+
+        self.url = url
+        self._client = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
+
+    def after_commit(self, ids: set[int]) -> None:
+        try:
+            self._client.publish(CHANNEL, encode(ids))
+        except Exception:  # noqa: BLE001 - the change is committed; the safety poll finds it
+            log.warning("status news: could not publish to Redis; the safety poll covers", exc_info=True)
+
+    def listen(self) -> None:
+        import redis
+
+        client = redis.Redis.from_url(self.url, socket_connect_timeout=5, socket_timeout=None,
+                                      health_check_interval=30)
+        pubsub = client.pubsub(ignore_subscribe_messages=True)
+        try:
+            pubsub.subscribe(CHANNEL)
+            self.ready.set()
+            while not self._stopping.is_set():
+                message = pubsub.get_message(timeout=1)
+                if message and message.get("type") == "message":
+                    ids = decode(message.get("data") or b"")
+                    if ids:
+                        self.deliver(ids)
+        finally:
+            pubsub.close()
+            client.close()
+
+
+def for_database(deliver: Deliver, database_url: str, redis_url: str = "") -> News:
+    """The channel that reaches every process sharing this database."""
+    if database_url.startswith(("postgresql://", "postgresql+psycopg://")):
+        return PostgresNews(deliver, database_url)
+    if redis_url:
+        return RedisNews(deliver, redis_url)
+    return News(deliver)
+
+
+def _libpq_url(url: str) -> str:
+    return "postgresql://" + url.split("://", 1)[1]
