@@ -8,15 +8,19 @@ language), so that value, the page's path and the language are the key: the same
 Only the nonce differs per response, and it is rendered as a random placeholder no text contains, then
 replaced. The database is still asked on every request (is this link still valid?); only the
 rendering is kept. Bounded (1,024 pages of about 10 KB each, least recently used out) and per process.
+
+Fragments are kept the same way: a staff dashboard's row is rendered once per thing it shows (its
+words change once a minute at most), not at every refresh of every open dashboard.
 """
 from __future__ import annotations
 
 import secrets
 import threading
 from collections import OrderedDict
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 
 from flask import g, render_template, request
+from markupsafe import Markup
 
 from . import i18n
 
@@ -46,6 +50,24 @@ class PageCache:
                     self._pages.popitem(last=False)
         return html.replace(PLACEHOLDER, g.get("csp_nonce", ""))
 
+    def fragment(self, template: str, key: Hashable, context: Callable[[], dict]) -> Markup:
+        """A piece of a page: `template` rendered with `context()` (asked only when it is not kept),
+        which must follow from `key` and the language. No nonce: a fragment holds no script or style."""
+        full_key = (template, i18n.current().code, key)
+        with self._lock:
+            html = self._pages.get(full_key)
+            if html is not None:
+                self._pages.move_to_end(full_key)
+        if html is None:
+            html = render_template(template, **context())
+            with self._lock:
+                self._pages[full_key] = html
+                while len(self._pages) > self.size:
+                    self._pages.popitem(last=False)
+        return Markup(html)
+
 
 def init_app(app) -> None:
     app.extensions["patientapp.pages"] = PageCache()
+    # A dashboard row is about 1.5 KB: 10,000 rows are the rows of a very busy day, at most 15 MB.
+    app.extensions["patientapp.fragments"] = PageCache(size=10_000)

@@ -6,9 +6,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from flask import url_for
+from flask import current_app, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext, pgettext
+from markupsafe import Markup
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, lazyload
 
@@ -140,6 +141,22 @@ def row(invitation: Invitation, knock: Knock | None, now: datetime) -> Row:
         elif knock.state == knocks.ADMITTED:
             result.actions = ["end"]
     return result
+
+
+def row_key(row: Row) -> tuple:
+    """Everything a row's HTML shows (staff/_dashboard-row.html), and nothing that changes more often:
+    the minutes waited, not the seconds; the lapse countdown is not shown."""
+    minutes = None if row.waiting_seconds is None else row.waiting_seconds // 60
+    return (row.invitation_id, row.label, row.time, row.language, row.state, row.state_label, row.check,
+            row.check_overall, tuple(tuple(sorted(item.items())) for item in row.checks), row.knock_id,
+            minutes, row.stale, row.message, row.handoff_failed, row.url, tuple(row.actions))
+
+
+def row_html(row: Row) -> Markup:
+    """A row's HTML, rendered once per row_key and language and kept (page_cache.py): a dashboard
+    refreshes every few seconds, and most of its rows have not changed since the last time."""
+    return current_app.extensions["patientapp.fragments"].fragment(
+        "staff/_dashboard-row.html", row_key(row), lambda: {"row": row, "words": row_words()})
 
 
 @dataclass

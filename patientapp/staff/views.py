@@ -30,6 +30,11 @@ def _clinic() -> Clinic:
 
 
 @bp.context_processor
+def _dashboard_row():
+    return {"dashboard_row": board.row_html}
+
+
+@bp.context_processor
 def _staff_limits():
     return {"max_label": invitations.MAX_LABEL_LENGTH,
             "duration_range": (invitations.MIN_DURATION, invitations.MAX_DURATION)}
@@ -81,7 +86,7 @@ def _room_choices(clinic: Clinic) -> list[SelectChoice]:
 def dashboard():
     """Today's invitations and who is knocking; the script keeps it fresh every few seconds."""
     return render_template("staff/dashboard.html", board=board.build(get_session(), _clinic(), utcnow()),
-                           words=board.row_words(), poll_seconds=current_app.config["STATUS_POLL_SECONDS"])
+                           poll_seconds=current_app.config["STATUS_POLL_SECONDS"])
 
 
 @bp.get("/api/dashboard")
@@ -89,7 +94,7 @@ def dashboard_json():
     """The board as data, with its rows as HTML from the one template the page uses too."""
     built = board.build(get_session(), _clinic(), utcnow())
     answer = board.as_json(built)
-    answer["rowsHtml"] = render_template("staff/_dashboard-rows.html", board=built, words=board.row_words())
+    answer["rowsHtml"] = render_template("staff/_dashboard-rows.html", board=built)
     return jsonify(answer)
 
 

@@ -21,3 +21,27 @@ def test_each_response_gets_its_own_nonce_and_a_change_renders_anew(app, invitat
     assert "Sørby legekontor" in client.get("/visit").get_data(as_text=True)
     # Another language is another page.
     assert 'lang="ar"' in client.get("/visit?lang=ar").get_data(as_text=True)[:200]
+
+
+def test_a_dashboard_row_is_rendered_anew_when_what_it_shows_changes(app):
+    """Kept per row_key and language: the minutes waited and the language change the HTML, the
+    seconds within a minute do not."""
+    from patientapp import i18n
+    from patientapp.staff import dashboard
+
+    def row(**changes):
+        base = dict(invitation_id=1, label="Hip", time="10:00–10:20", language="Norsk", state="knocking",
+                    state_label="Banker på", check="", check_overall="", knock_id=7, waiting_seconds=61,
+                    actions=["admit", "deny", "message"], url="/staff/invitations/1")
+        return dashboard.Row(**{**base, **changes})
+
+    assert dashboard.row_key(row(waiting_seconds=61)) == dashboard.row_key(row(waiting_seconds=119))
+    assert dashboard.row_key(row(waiting_seconds=119)) != dashboard.row_key(row(waiting_seconds=120))
+    assert dashboard.row_key(row()) != dashboard.row_key(row(message="late-5"))
+    with app.test_request_context("/staff/"):
+        one, again = dashboard.row_html(row(waiting_seconds=61)), dashboard.row_html(row(waiting_seconds=100))
+        assert one == again and "1" in one
+        assert dashboard.row_html(row(waiting_seconds=130)) != one
+        with i18n.force_language("en"):
+            english = dashboard.row_html(row(waiting_seconds=61))
+        assert english != one and "waiting 1 minute" in english
