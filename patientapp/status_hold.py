@@ -129,6 +129,7 @@ class Watcher:
         self._pid = None
         self._last_heartbeat = 0.0
         self._last_safety = time.monotonic()
+        self._last_forget = 0.0
         self.started: list[Callable[[], None]] = []  # run once per process with the watcher (news listeners)
 
     # -- the request's side ------------------------------------------------------------------
@@ -209,10 +210,13 @@ class Watcher:
                 log.warning("waiting-watch: could not read the waiting room", exc_info=True)
 
     def _forget_old_news(self) -> None:
-        horizon = time.monotonic() - NEWS_MEMORY_SECONDS
+        now = time.monotonic()
+        if now - self._last_forget < 1.0:  # news can come many times a second: tidy up once a second
+            return
+        self._last_forget = now
+        horizon = now - NEWS_MEMORY_SECONDS
         with self._lock:
-            if len(self._heard) > 1000 or any(t < horizon for t in self._heard.values()):
-                self._heard = {i: t for i, t in self._heard.items() if t >= horizon}
+            self._heard = {i: t for i, t in self._heard.items() if t >= horizon}
 
     def held(self) -> list[_Waiter]:
         with self._lock:
