@@ -31,6 +31,15 @@ def start(invitation: Invitation) -> None:
     session.permanent = True
 
 
+def visit() -> tuple[str, int] | None:
+    """The invitation reference and link generation this browser's session holds, without asking the
+    database whether the link still works (status_hold.Known: only with no news since it was asked)."""
+    ref = session.get(VISIT_KEY)
+    if not isinstance(ref, str):
+        return None
+    return ref, session.get(GENERATION_KEY, 1)
+
+
 def forget() -> None:
     for key in (VISIT_KEY, GENERATION_KEY, DEVICE_KEY, i18n.SESSION_KEY):
         session.pop(key, None)

@@ -25,6 +25,7 @@ import logging
 import os
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -90,6 +91,32 @@ class _Waiter:
     event: threading.Event = field(default_factory=threading.Event)
 
 
+@dataclass(frozen=True)
+class Known:
+    """What a waiting patient's status request last read from the database and answered.
+
+    The page asks again at once with the same version; if no news of the invitation came since this
+    was read, nothing the answer depends on has changed (status_news.WATCHED), and the question is
+    held without reading the database again. Times in the answer are computed afresh when served.
+    """
+    invitation_id: int
+    knock_id: int
+    signature: Signature
+    version: str
+    generation: int  # the link's generation (a session from before a new link must not pass)
+    open_until: datetime  # the link stops working (invitations.Window)
+    knock_created_at: datetime
+    lapses_at: datetime
+    answer: dict
+    read_at: float  # time.monotonic() before the read
+
+    def answer_at(self, now: datetime) -> dict:
+        answer = dict(self.answer)
+        answer.update(waited=int((now - self.knock_created_at).total_seconds()),
+                      lapses_in=max(0, int((self.lapses_at - now).total_seconds())))
+        return answer
+
+
 # How long news is remembered for a request that read its signature just before the news came and
 # registers just after (a few milliseconds in practice; generous, as it costs one dict entry).
 NEWS_MEMORY_SECONDS = 60.0
@@ -125,6 +152,7 @@ class Watcher:
         self._wake = threading.Event()  # news arrived: the watcher need not sleep out its interval
         self._news: set[int] = set()
         self._heard: dict[int, float] = {}  # invitation id -> when news of it last came (monotonic)
+        self._known: OrderedDict[str, Known] = OrderedDict()  # invitation ref -> its last read, newest last
         self._thread: threading.Thread | None = None
         self._pid = None
         self._last_heartbeat = 0.0
@@ -160,6 +188,25 @@ class Watcher:
                     self._count -= 1
                     if not same:
                         del self._waiters[invitation_id]
+
+    def remember(self, ref: str, known: Known) -> None:
+        """Keep what a held request read, for the next question of the same page (see Known)."""
+        with self._lock:
+            self._known[ref] = known
+            self._known.move_to_end(ref)
+            while len(self._known) > max(1000, 2 * self.capacity):
+                self._known.popitem(last=False)
+
+    def recall(self, ref: str, version: str) -> Known | None:
+        """What was read for this invitation, if the page has that version and no news came since."""
+        with self._lock:
+            known = self._known.get(ref)
+            if known is None or known.version != version:
+                return None
+            if self._heard.get(known.invitation_id, float("-inf")) >= known.read_at:
+                del self._known[ref]
+                return None
+            return known
 
     def has_room(self) -> bool:
         with self._lock:
@@ -238,8 +285,12 @@ class Watcher:
                 conn.rollback()
             time.sleep(0)  # under gevent: let the others run between chunks
         woken = 0
+        now = time.monotonic()
         for waiter in waiters:
             if current.get(waiter.invitation_id) != waiter.baseline and not waiter.event.is_set():
+                # A change that came without news: remembered as news, so that no Known read before it is used.
+                with self._lock:
+                    self._heard[waiter.invitation_id] = now
                 waiter.event.set()
                 woken += 1
         if time.monotonic() - self._last_heartbeat >= self.heartbeat_every:

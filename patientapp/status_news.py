@@ -34,7 +34,9 @@ log = logging.getLogger(__name__)
 CHANNEL = "patientapp_status"
 _PENDING = "patientapp.status_news"
 # The attributes of each row that a waiting page depends on (status_hold.signature_of reads the same).
-WATCHED = {Invitation: ("state", "starts_at", "ends_at"), Knock: ("state", "message", "lapses_at")}
+# A new link (link_generation) is news too: a session from before it must not be held on what was read.
+WATCHED = {Invitation: ("state", "starts_at", "ends_at", "link_generation"),
+           Knock: ("state", "message", "lapses_at")}
 RECONNECT_SECONDS = (0.5, 1, 2, 5)
 
 Deliver = Callable[[set[int]], None]

@@ -5,7 +5,7 @@ import time
 from datetime import timedelta
 from urllib.parse import urlsplit
 
-from flask import current_app, g, jsonify, redirect, render_template, request, url_for
+from flask import Response, current_app, g, jsonify, redirect, render_template, request, url_for
 
 from .. import appointment, audit, concurrency, i18n, invitations, knocks, patient_session, rooms, status_hold, timefmt
 from ..db import begin_write, close_session, get_session
@@ -81,32 +81,70 @@ def visit_status():
     few seconds. `wait: true` in the answer invites the page to ask again at once.
     """
     read_at = time.monotonic()  # news after this moment wakes the held request at once (status_hold.py)
+    watch = current_app.extensions["patientapp.watch"]
+    seen = request.args.get("seen", "")
+    woken = _hold_unread(watch, seen)
+    if isinstance(woken, Response):
+        return woken
     invitation = patient_session.current_invitation()
     if invitation is None:
         return jsonify(state="gone"), 410
-    seen = request.args.get("seen", "")
     current, signature = _read_and_refresh(invitation)
-    if current is None or current.state != knocks.WAITING or seen != status_hold.version_of(signature):
-        return _answer(invitation, current, signature, held=False)
+    if woken or current is None or current.state != knocks.WAITING or seen != status_hold.version_of(signature):
+        return _answer(invitation, current, signature, held=bool(woken))
     hold = _hold_seconds(current)
-    watch = current_app.extensions["patientapp.watch"]
     if hold <= 0 or not watch.has_room():
         return _answer(invitation, current, signature, held=False)
-    invitation_id, knock_id = invitation.id, current.id
-    # Give the connection back while we sleep: the pool is shared by every thread of this process.
+    known = status_hold.Known(
+        invitation_id=invitation.id, knock_id=current.id, signature=signature, version=seen,
+        generation=invitation.link_generation or 1, open_until=invitation.ends_at + patient_session.window().grace,
+        knock_created_at=current.created_at, lapses_at=current.lapses_at, answer=status(invitation, current),
+        read_at=read_at)
+    watch.remember(invitation.ref, known)
+    # Give the connection back while we sleep: the pool is shared by every request of this process.
     close_session()
-    with concurrency.step_aside() as aside:  # asleep, this request needs no working place
-        changed = watch.wait(invitation_id, knock_id, signature, hold, read_at=read_at)
-        aside.urgent = bool(changed)
-    if changed is False and not knocks.lapse_due(current, utcnow()):
-        # The hold ran out and the watcher saw nothing move: what we read still stands. Answering
-        # from it spares the database the most frequent request of a quiet waiting room.
-        return _answer(invitation, current, signature, held=True)
+    changed = _sleep(watch, known, hold)
+    if changed is False and utcnow() < known.lapses_at:
+        # The hold ran out and no news came: what we read still stands. Answering from it spares the
+        # database the most frequent request of a quiet waiting room.
+        return _known_answer(known, held=True)
     invitation = patient_session.current_invitation()
     if invitation is None:
         return jsonify(state="gone"), 410
     current, signature = _read_and_refresh(invitation)
     return _answer(invitation, current, signature, held=changed is not None)
+
+
+def _hold_unread(watch: status_hold.Watcher, seen: str) -> Response | bool:
+    """The page asks again with the version it was just given: if no news of its invitation came since
+    that was read (status_hold.Known), hold the question without reading the database. A response
+    when the hold ran out quietly; True when news woke it (the caller reads); False when it could not
+    be held this way (the caller reads and decides)."""
+    visit = patient_session.visit()
+    known = watch.recall(visit[0], seen) if seen and visit else None
+    if known is None or known.generation != visit[1]:
+        return False
+    now = utcnow()
+    hold = min(float(current_app.config["STATUS_HOLD_SECONDS"]), (known.lapses_at - now).total_seconds() + 0.5)
+    if now > known.open_until or hold <= 0 or not watch.has_room():
+        return False
+    changed = _sleep(watch, known, hold)
+    if changed is False and utcnow() < known.lapses_at:
+        return _known_answer(known, held=True)
+    return bool(changed)
+
+
+def _sleep(watch: status_hold.Watcher, known: status_hold.Known, hold: float) -> bool | None:
+    with concurrency.step_aside() as aside:  # asleep, this request needs no working place
+        changed = watch.wait(known.invitation_id, known.knock_id, known.signature, hold, read_at=known.read_at)
+        aside.urgent = bool(changed)
+    return changed
+
+
+def _known_answer(known: status_hold.Known, held: bool):
+    answer = known.answer_at(utcnow())
+    answer.update(version=known.version, wait=current_app.config["STATUS_HOLD_SECONDS"] > 0, held=held)
+    return jsonify(answer)
 
 
 def _read_and_refresh(invitation: Invitation):

@@ -263,3 +263,65 @@ def test_only_what_a_waiting_page_shows_is_news(database_url, sign_in, invitatio
         assert heard == [{invitation.id}]
     finally:
         here.extensions["patientapp.db"].dispose()
+
+
+def _queries(app):
+    """The threads that send statements to this app's database, one entry per statement."""
+    from sqlalchemy import event
+
+    sent = []
+    engine = app.extensions["patientapp.db"].engine
+    listener = lambda *args: sent.append(threading.get_ident())  # noqa: E731
+    event.listen(engine, "before_cursor_execute", listener)
+    return sent, lambda: event.remove(engine, "before_cursor_execute", listener)
+
+
+def test_the_next_question_after_a_quiet_hold_reads_nothing(app, invitation_factory, clinic, db):
+    """The page asks again at once with the version it was given; with no news since, the server
+    holds it on what it read before (status_hold.Known): no query, times computed afresh."""
+    app.config["STATUS_HOLD_SECONDS"] = 1
+    invitation, patient, knock_id = _knock(app, invitation_factory, clinic, db)
+    version = patient.get("/api/visit/status").get_json()["version"]
+    first = Held(patient, version).result(within=10).get_json()
+    assert first["held"] is True and first["version"] == version
+    sent, stop = _queries(app)
+    try:
+        held = Held(patient, version)
+        again = held.result(within=10).get_json()
+    finally:
+        stop()
+    assert held.thread.ident not in sent  # (the watcher's safety poll may read meanwhile)
+    assert again["held"] is True and again["version"] == version and again["state"] == "waiting"
+    assert again["waited"] >= first["waited"] + 1 and again["knock"] == knock_id
+
+
+def test_news_or_a_change_behind_the_apps_back_makes_the_next_question_read(app, invitation_factory, clinic, db):
+    from sqlalchemy import text
+
+    from patientapp.models import Invitation
+
+    app.config["STATUS_HOLD_SECONDS"] = 1
+    invitation, patient, knock_id = _knock(app, invitation_factory, clinic, db)
+    version = patient.get("/api/visit/status").get_json()["version"]
+    assert Held(patient, version).result(within=10).get_json()["held"] is True
+    # A new link (staff replaced a wrong number): news, and the old session's question ends in 410.
+    fresh(db)
+    db.get(Invitation, invitation.id).link_generation = 2
+    db.commit()
+    assert Held(patient, version).result(within=10).status_code == 410
+
+    other, patient2, knock2 = _knock(app, invitation_factory, clinic, db)
+    version = patient2.get("/api/visit/status").get_json()["version"]
+    assert Held(patient2, version).result(within=10).get_json()["held"] is True
+    # A change no news carried (written by hand): the safety poll wakes the hold, and the question
+    # after it reads again.
+    watch = app.extensions["patientapp.watch"]
+    saved, watch.safety_interval = watch.safety_interval, 0.2
+    watch.notify([])
+    try:
+        db.execute(text("UPDATE knocks SET message = 'late-15' WHERE id = :k"), {"k": knock2})
+        db.commit()
+        answer = Held(patient2, version).result(within=10).get_json()
+    finally:
+        watch.safety_interval = saved
+    assert answer["message"] == "late-15" and answer["version"] != version
