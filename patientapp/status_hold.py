@@ -149,8 +149,7 @@ class Watcher:
         self._waiters: dict[int, set[_Waiter]] = {}
         self._count = 0
         self._lock = threading.Lock()
-        self._wake = threading.Event()  # news arrived: the watcher need not sleep out its interval
-        self._news: set[int] = set()
+        self._wake = threading.Event()  # ends the watcher's sleep early (news, or a new interval)
         self._heard: dict[int, float] = {}  # invitation id -> when news of it last came (monotonic)
         self._known: OrderedDict[str, Known] = OrderedDict()  # invitation ref -> its last read, newest last
         self._thread: threading.Thread | None = None

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import os
+import queue
 import threading
 from collections.abc import Callable, Iterable
 
@@ -209,12 +210,34 @@ class RedisNews(News):
 
         self.url = url
         self._client = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
+        self._outbox: queue.SimpleQueue[str] = queue.SimpleQueue()
+        self._publisher: threading.Thread | None = None
+        self._publisher_pid: int | None = None
 
     def after_commit(self, ids: set[int]) -> None:
-        try:
-            self._client.publish(CHANNEL, encode(ids))
-        except Exception:  # noqa: BLE001 - the change is committed; the safety poll finds it
-            log.warning("status news: could not publish to Redis; the safety poll covers", exc_info=True)
+        # IMPORTANT: SQLAlchemy calls after_commit before the session gives its connection back, and on
+        # SQLite that connection holds the writers' gate (db.py): a round trip to Redis here would keep
+        # every other writer waiting. The ids go to a publisher of this process instead.
+        self._outbox.put(encode(ids))
+        self._start_publisher()
+
+    def _start_publisher(self) -> None:
+        if self._publisher is not None and self._publisher.is_alive() and self._publisher_pid == os.getpid():
+            return
+        with self._guard:
+            if self._publisher is not None and self._publisher.is_alive() and self._publisher_pid == os.getpid():
+                return
+            self._publisher_pid = os.getpid()
+            self._publisher = threading.Thread(target=self._publish_forever, name="status-news-publish", daemon=True)
+            self._publisher.start()
+
+    def _publish_forever(self) -> None:
+        while True:
+            payload = self._outbox.get()
+            try:
+                self._client.publish(CHANNEL, payload)
+            except Exception:  # noqa: BLE001 - the change is committed; the safety poll finds it
+                log.warning("status news: could not publish to Redis; the safety poll covers", exc_info=True)
 
     def listen(self) -> None:
         import redis
