@@ -37,7 +37,7 @@ def post_worker_init(worker):
     """In each worker: hold as many status requests as it can, and listen for news of changes."""
     from patientapp import size_for_worker
 
-    if hasattr(worker.wsgi, "extensions"):  # our Flask app (not another WSGI callable)
+    if "patientapp.watch" in getattr(worker.wsgi, "extensions", {}):  # our app, not another WSGI callable
         size_for_worker(worker.wsgi, worker.cfg.worker_class_str, worker.cfg.threads, worker.cfg.worker_connections)
 
 
