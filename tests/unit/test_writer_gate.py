@@ -66,3 +66,52 @@ def test_readers_never_queue_behind_writers(tmp_path):
             assert reader.scalar(text("SELECT count(*) FROM t")) == 0
         writer.commit()
     engine.dispose()
+
+
+GREEN_WAITER = r"""
+from gevent import monkey
+monkey.patch_all()
+import fcntl, os, sys, time
+import gevent
+from patientapp import db
+
+fd = os.open(sys.argv[1], os.O_RDWR)
+ticks = []
+
+def other_greenlet():  # a held request, say: it must keep running while the writer waits
+    while True:
+        ticks.append(1)
+        gevent.sleep(0.01)
+
+gevent.spawn(other_greenlet)
+print("ready", flush=True)
+sys.stdin.readline()  # the test process holds the lock, now for 0.5 s more
+started = time.monotonic()
+db._flock_exclusive(fd)  # the test process holds the lock for 0.5 s
+print(round(time.monotonic() - started, 2), len(ticks), db._green())
+"""
+
+
+def test_under_gevent_a_writer_waiting_for_another_process_lets_the_worker_run(tmp_path):
+    """Under gunicorn's gevent worker, a blocking flock() would stop every greenlet of the worker
+    (thousands of held status requests) until the other process's writer commits."""
+    import fcntl
+    import os
+
+    path = tmp_path / "gate.lock"
+    path.touch()
+    holder = os.open(path, os.O_RDWR)
+    fcntl.flock(holder, fcntl.LOCK_EX)
+    waiter = subprocess.Popen([sys.executable, "-c", GREEN_WAITER, str(path)], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True)
+    assert waiter.stdout.readline().strip() == "ready"
+    waiter.stdin.write("go\n")
+    waiter.stdin.flush()
+    threading.Event().wait(0.5)
+    fcntl.flock(holder, fcntl.LOCK_UN)
+    out, _ = waiter.communicate(timeout=30)
+    waited, ticks, green = out.split()
+    assert green == "True" and float(waited) >= 0.3
+    # The other greenlet ran every 10 ms or so while the writer waited: the worker was not stopped.
+    assert int(ticks) >= 10
+    os.close(holder)
