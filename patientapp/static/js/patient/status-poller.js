@@ -54,7 +54,9 @@ export class StatusPoller {
   }
 
   async ask() {
-    const sent = this.version;
+    // After trouble (offline, a failed question) ask without a version: the answer comes at once and
+    // takes the "connection lost" notice away, instead of after a whole held question.
+    const sent = this.failures ? null : this.version;
     const started = Date.now();
     // One question at a time: a new one (after a knock, or back online) replaces a held one.
     if (this.controller) this.controller.abort();
