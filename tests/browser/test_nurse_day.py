@@ -128,7 +128,8 @@ def test_a_nurses_morning(staff_page, pages):
     assert max(heights) < 130, heights
     assert re.match(r"^\(1\)", page.title())
     # The nurse's PC loses the network: the dashboard says its list may be old, and recovers by itself.
+    # The browser knows at once, so the notice comes and goes at once, not after missed refreshes.
     page.context.set_offline(True)
-    expect(page.locator(".pa-js-stale")).to_be_visible(timeout=20_000)
+    expect(page.locator(".pa-js-stale")).to_be_visible(timeout=2_000)
     page.context.set_offline(False)
-    expect(page.locator(".pa-js-stale")).to_be_hidden(timeout=30_000)
+    expect(page.locator(".pa-js-stale")).to_be_hidden(timeout=3_000)

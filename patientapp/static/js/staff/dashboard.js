@@ -23,6 +23,7 @@ class Dashboard {
     this.sound = $root.dataset.sound === 'on'; // the staff member's choice, kept on the server
     this.baseTitle = this.text.titleBase; // the page's own title may already carry a count
     this.failures = 0;
+    this.timer = null;
     /** @type {Map<string, {url: string, label: string, timer: number}>} "Not now" waiting to be sent */
     this.pending = new Map();
   }
@@ -41,7 +42,23 @@ class Dashboard {
     });
     // Leaving the page sends what is still waiting: Undo is for seconds, not for never.
     window.addEventListener('pagehide', () => this.flush());
+    // The browser knows when the network goes and comes back: say so at once, and refresh at once.
+    window.addEventListener('offline', () => {
+      this.failures = Math.max(this.failures, 2);
+      this.showStale();
+    });
+    window.addEventListener('online', () => this.schedule(0));
     this.refresh();
+  }
+
+  schedule(delay) {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.refresh(), delay);
+  }
+
+  /** Two misses in a row (or no network): the list on the screen may be old, and a knock may not show. */
+  showStale() {
+    this.$root.querySelector('.pa-js-stale').hidden = this.failures < 2;
   }
 
   /** Browsers play sound only after the person has clicked or typed on the page once. */
@@ -87,9 +104,8 @@ class Dashboard {
     } catch {
       this.failures += 1; // keep trying, a little slower each time
     }
-    // Two misses in a row: the list on the screen may be old, and a knock may not show. Say so.
-    this.$root.querySelector('.pa-js-stale').hidden = this.failures < 2;
-    setTimeout(() => this.refresh(), this.poll * Math.min(1 + this.failures, 5));
+    this.showStale();
+    this.schedule(this.poll * Math.min(1 + this.failures, 5));
   }
 
   render(data) {
