@@ -37,33 +37,28 @@ class PageCache:
     def render(self, template: str, key: Hashable, **context) -> str:
         """`template` rendered with `context`, which must follow from `key` (with the path and the
         language), and with this response's nonce."""
-        full_key = (template, request.path, i18n.current().code, key)
+        html = self._kept((template, request.path, i18n.current().code, key),
+                          lambda: render_template(template, **context, csp_nonce=PLACEHOLDER))
+        return html.replace(PLACEHOLDER, g.get("csp_nonce", ""))
+
+    def _kept(self, full_key: tuple, render: Callable[[], str]) -> str:
+        """The HTML kept under this key, or `render()`'s, kept from now on (least recently used out)."""
         with self._lock:
             html = self._pages.get(full_key)
             if html is not None:
                 self._pages.move_to_end(full_key)
-        if html is None:
-            html = render_template(template, **context, csp_nonce=PLACEHOLDER)
-            with self._lock:
-                self._pages[full_key] = html
-                while len(self._pages) > self.size:
-                    self._pages.popitem(last=False)
-        return html.replace(PLACEHOLDER, g.get("csp_nonce", ""))
+                return html
+        html = render()
+        with self._lock:
+            self._pages[full_key] = html
+            while len(self._pages) > self.size:
+                self._pages.popitem(last=False)
+        return html
 
     def fragment(self, template: str, key: Hashable, context: Callable[[], dict]) -> Markup:
         """A piece of a page: `template` rendered with `context()` (asked only when it is not kept),
         which must follow from `key` and the language. No nonce: a fragment holds no script or style."""
-        full_key = (template, i18n.current().code, key)
-        with self._lock:
-            html = self._pages.get(full_key)
-            if html is not None:
-                self._pages.move_to_end(full_key)
-        if html is None:
-            html = render_template(template, **context())
-            with self._lock:
-                self._pages[full_key] = html
-                while len(self._pages) > self.size:
-                    self._pages.popitem(last=False)
+        html = self._kept((template, i18n.current().code, key), lambda: render_template(template, **context()))
         return Markup(html)
 
 
