@@ -148,7 +148,11 @@ class Window:
     grace: timedelta
 
     def is_open(self, invitation: Invitation, now: datetime) -> bool:
-        return invitation.state not in DEAD_STATES and now <= invitation.ends_at + self.grace
+        return invitation.state not in DEAD_STATES and now <= self.closes_at(invitation)
+
+    def closes_at(self, invitation: Invitation) -> datetime:
+        """The last moment the link works, unless its state ends it sooner."""
+        return invitation.ends_at + self.grace
 
 
 def looks_like_national_id(label: str) -> bool:

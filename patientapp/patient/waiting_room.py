@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from flask import Response, current_app, g, jsonify, redirect, render_template, request, url_for
@@ -92,22 +92,20 @@ def visit_status():
     current, signature = _read_and_refresh(invitation)
     if woken or current is None or current.state != knocks.WAITING or seen != status_hold.version_of(signature):
         return _answer(invitation, current, signature, held=bool(woken))
-    hold = _hold_seconds(current)
+    hold = _hold_seconds(current.lapses_at)
     if hold <= 0 or not watch.has_room():
         return _answer(invitation, current, signature, held=False)
     known = status_hold.Known(
         invitation_id=invitation.id, knock_id=current.id, signature=signature, version=seen,
-        generation=invitation.link_generation or 1, open_until=invitation.ends_at + patient_session.window().grace,
+        generation=invitation.link_generation or 1, open_until=patient_session.window().closes_at(invitation),
         knock_created_at=current.created_at, lapses_at=current.lapses_at, answer=status(invitation, current),
         read_at=read_at)
     watch.remember(invitation.ref, known)
     # Give the connection back while we sleep: the pool is shared by every request of this process.
     close_session()
-    changed = _sleep(watch, known, hold)
-    if changed is False and utcnow() < known.lapses_at:
-        # The hold ran out and no news came: what we read still stands. Answering from it spares the
-        # database the most frequent request of a quiet waiting room.
-        return _known_answer(known, held=True)
+    changed = _hold_on(watch, known, hold)
+    if isinstance(changed, Response):
+        return changed
     invitation = patient_session.current_invitation()
     if invitation is None:
         return jsonify(state="gone"), 410
@@ -124,20 +122,22 @@ def _hold_unread(watch: status_hold.Watcher, seen: str) -> Response | bool:
     known = watch.recall(visit[0], seen) if seen and visit else None
     if known is None or known.generation != visit[1]:
         return False
-    now = utcnow()
-    hold = min(float(current_app.config["STATUS_HOLD_SECONDS"]), (known.lapses_at - now).total_seconds() + 0.5)
-    if now > known.open_until or hold <= 0 or not watch.has_room():
+    hold = _hold_seconds(known.lapses_at)
+    if utcnow() > known.open_until or hold <= 0 or not watch.has_room():
         return False
-    changed = _sleep(watch, known, hold)
-    if changed is False and utcnow() < known.lapses_at:
-        return _known_answer(known, held=True)
-    return bool(changed)
+    changed = _hold_on(watch, known, hold)
+    return changed if isinstance(changed, Response) else bool(changed)
 
 
-def _sleep(watch: status_hold.Watcher, known: status_hold.Known, hold: float) -> bool | None:
+def _hold_on(watch: status_hold.Watcher, known: status_hold.Known, hold: float) -> Response | bool | None:
+    """Sleep on what was read until news or the hold's end. The hold ran out and no news came: what
+    was read still stands, and the answer comes from it (it spares the database the most frequent
+    request of a quiet waiting room). Otherwise what the watcher said: True woken, None no room."""
     with concurrency.step_aside() as aside:  # asleep, this request needs no working place
         changed = watch.wait(known.invitation_id, known.knock_id, known.signature, hold, read_at=known.read_at)
         aside.urgent = bool(changed)
+    if changed is False and utcnow() < known.lapses_at:
+        return _known_answer(known, held=True)
     return changed
 
 
@@ -165,12 +165,12 @@ def _read_and_refresh(invitation: Invitation):
     return current, signature
 
 
-def _hold_seconds(current) -> float:
+def _hold_seconds(lapses_at: datetime) -> float:
     """Hold until the hold time is up, or just past the knock's lapse, whichever comes first."""
     hold = float(current_app.config["STATUS_HOLD_SECONDS"])
     if hold <= 0:
         return 0
-    until_lapse = (current.lapses_at - utcnow()).total_seconds() + 0.5
+    until_lapse = (lapses_at - utcnow()).total_seconds() + 0.5
     return max(0.0, min(hold, until_lapse))
 
 
