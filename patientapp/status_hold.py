@@ -124,6 +124,35 @@ NEWS_MEMORY_SECONDS = 60.0
 CHUNK = 500
 
 
+class ProcessThread:
+    """A daemon thread started when first needed, once per process.
+
+    Started lazily: a thread started before gunicorn forks would not survive the fork, and each
+    worker needs its own (the watcher, the news listener, the Redis publisher).
+    """
+
+    def __init__(self, target: Callable[[], None], name: str):
+        self.target, self.name = target, name
+        self._thread: threading.Thread | None = None
+        self._pid: int | None = None
+        self._lock = threading.Lock()
+
+    def _running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive() and self._pid == os.getpid()
+
+    def ensure(self) -> bool:
+        """Start the thread unless this process runs it already. True if it started now."""
+        if self._running():
+            return False
+        with self._lock:
+            if self._running():
+                return False
+            self._pid = os.getpid()
+            self._thread = threading.Thread(target=self.target, name=self.name, daemon=True)
+            self._thread.start()
+        return True
+
+
 def holding_places(worker_class: str, threads: int, connections: int) -> int:
     """How many status requests one gunicorn worker may hold, leaving room for every other request.
 
@@ -152,8 +181,7 @@ class Watcher:
         self._wake = threading.Event()  # ends the watcher's sleep early (news, or a new interval)
         self._heard: dict[int, float] = {}  # invitation id -> when news of it last came (monotonic)
         self._known: OrderedDict[str, Known] = OrderedDict()  # invitation ref -> its last read, newest last
-        self._thread: threading.Thread | None = None
-        self._pid = None
+        self._thread = ProcessThread(self._run, "waiting-watch")
         self._last_heartbeat = 0.0
         self._last_safety = time.monotonic()
         self._last_forget = 0.0
@@ -229,17 +257,9 @@ class Watcher:
 
     # -- the watcher's side ------------------------------------------------------------------
     def _ensure_running(self) -> None:
-        # Started lazily and per process: a thread started before gunicorn forks would not survive it.
-        if self._thread is not None and self._thread.is_alive() and self._pid == os.getpid():
-            return
-        with self._lock:
-            if self._thread is not None and self._thread.is_alive() and self._pid == os.getpid():
-                return
-            self._pid = os.getpid()
-            self._thread = threading.Thread(target=self._run, name="waiting-watch", daemon=True)
-            self._thread.start()
-        for start in self.started:
-            start()
+        if self._thread.ensure():
+            for start in self.started:
+                start()
 
     def _run(self) -> None:
         while True:

@@ -20,7 +20,6 @@ which changes all the time and which no patient sees.
 from __future__ import annotations
 
 import logging
-import os
 import queue
 import threading
 from collections.abc import Callable, Iterable
@@ -29,6 +28,7 @@ from sqlalchemy import event, func, inspect, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from .models import Invitation, Knock
+from .status_hold import ProcessThread
 
 log = logging.getLogger(__name__)
 
@@ -88,9 +88,7 @@ class News:
 
     def __init__(self, deliver: Deliver):
         self.deliver = deliver
-        self._thread: threading.Thread | None = None
-        self._pid: int | None = None
-        self._guard = threading.Lock()
+        self._listener = ProcessThread(self._listen_forever, f"status-news-{self.name}")
         self.ready = threading.Event()  # listening: news from other processes now arrives
         self._stopping = threading.Event()
 
@@ -131,20 +129,14 @@ class News:
         """Start this process's listener, once per process (a thread does not survive a fork)."""
         if not self.listens:
             return
-        with self._guard:
-            if self._thread is not None and self._thread.is_alive() and self._pid == os.getpid():
-                return
-            self._pid = os.getpid()
-            self.ready.clear()
-            self._thread = threading.Thread(target=self._listen_forever, name=f"status-news-{self.name}",
-                                            daemon=True)
-            self._thread.start()
+        self._listener.ensure()
 
     def stop(self) -> None:
         """End this process's listener (within a second); an app that is thrown away calls this."""
         self._stopping.set()
 
     def _listen_forever(self) -> None:
+        self.ready.clear()
         failures = 0
         while not self._stopping.is_set():
             try:
@@ -211,25 +203,14 @@ class RedisNews(News):
         self.url = url
         self._client = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
         self._outbox: queue.SimpleQueue[str] = queue.SimpleQueue()
-        self._publisher: threading.Thread | None = None
-        self._publisher_pid: int | None = None
+        self._publisher = ProcessThread(self._publish_forever, "status-news-publish")
 
     def after_commit(self, ids: set[int]) -> None:
         # IMPORTANT: SQLAlchemy calls after_commit before the session gives its connection back, and on
         # SQLite that connection holds the writers' gate (db.py): a round trip to Redis here would keep
         # every other writer waiting. The ids go to a publisher of this process instead.
         self._outbox.put(encode(ids))
-        self._start_publisher()
-
-    def _start_publisher(self) -> None:
-        if self._publisher is not None and self._publisher.is_alive() and self._publisher_pid == os.getpid():
-            return
-        with self._guard:
-            if self._publisher is not None and self._publisher.is_alive() and self._publisher_pid == os.getpid():
-                return
-            self._publisher_pid = os.getpid()
-            self._publisher = threading.Thread(target=self._publish_forever, name="status-news-publish", daemon=True)
-            self._publisher.start()
+        self._publisher.ensure()
 
     def _publish_forever(self) -> None:
         while True:
