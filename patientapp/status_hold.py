@@ -180,6 +180,7 @@ class Watcher:
         self._lock = threading.Lock()
         self._wake = threading.Event()  # ends the watcher's sleep early (news, or a new interval)
         self._heard: dict[int, float] = {}  # invitation id -> when news of it last came (monotonic)
+        self._heard_clinics: dict[int, float] = {}  # clinic id -> when news of its day last came
         self._known: OrderedDict[str, Known] = OrderedDict()  # invitation ref -> its last read, newest last
         self._thread = ProcessThread(self._run, "waiting-watch")
         self._last_heartbeat = 0.0
@@ -245,15 +246,28 @@ class Watcher:
             return self._count
 
     # -- the news's side ---------------------------------------------------------------------
-    def notify(self, invitation_ids: Iterable[int]) -> None:
+    def notify(self, invitation_ids: Iterable[int], clinic_ids: Iterable[int] = ()) -> None:
         """These invitations changed (status_news.py): wake the requests held on them, now."""
         now = time.monotonic()
         with self._lock:
+            for clinic_id in clinic_ids:
+                self._heard_clinics[clinic_id] = now
             for invitation_id in invitation_ids:
                 self._heard[invitation_id] = now
                 for waiter in self._waiters.get(invitation_id, ()):
                     waiter.event.set()
         self._wake.set()
+
+    def news_since(self, moment: float, invitation_ids: Iterable[int] = (), clinic_ids: Iterable[int] = ()) -> bool:
+        """Did news of any of these come after `moment` (time.monotonic())? Remembered for
+        NEWS_MEMORY_SECONDS: a caller asking about an older moment must read afresh instead."""
+        with self._lock:
+            return (any(self._heard.get(i, float("-inf")) >= moment for i in invitation_ids)
+                    or any(self._heard_clinics.get(c, float("-inf")) >= moment for c in clinic_ids))
+
+    def listen(self) -> None:
+        """Start this process's news listener (with the watcher) if it is not running yet."""
+        self._ensure_running()
 
     # -- the watcher's side ------------------------------------------------------------------
     def _ensure_running(self) -> None:
@@ -283,6 +297,7 @@ class Watcher:
         horizon = now - NEWS_MEMORY_SECONDS
         with self._lock:
             self._heard = {i: t for i, t in self._heard.items() if t >= horizon}
+            self._heard_clinics = {c: t for c, t in self._heard_clinics.items() if t >= horizon}
 
     def held(self) -> list[_Waiter]:
         with self._lock:

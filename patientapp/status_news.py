@@ -22,6 +22,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable, Iterable
 
 from sqlalchemy import event, func, inspect, select
@@ -40,26 +41,46 @@ WATCHED = {Invitation: ("state", "starts_at", "ends_at", "link_generation"),
            Knock: ("state", "message", "lapses_at")}
 RECONNECT_SECONDS = (0.5, 1, 2, 5)
 
-Deliver = Callable[[set[int]], None]
+# Who hears news: the invitations that changed, and the clinics with a new or changed invitation
+# (a dashboard shows the clinic's whole day, including invitations it has not shown yet).
+Deliver = Callable[[set[int], set[int]], None]
 
 
 def changed_invitations(session: Session) -> set[int]:
     """The invitations this flush changes in a way a waiting page would show."""
-    ids: set[int] = set()
+    return {i for i in map(_invitation_of, _changed(session)) if i is not None}
+
+
+def changed_clinics(session: Session) -> set[int]:
+    """The clinics whose day this flush changes as a dashboard shows it: the same changes as above."""
+    clinics: set[int] = set()
+    unknown: set[int] = set()  # invitations of knocks whose invitation is not loaded
+    for obj in _changed(session):
+        if isinstance(obj, Invitation):
+            if obj.clinic_id is not None:
+                clinics.add(obj.clinic_id)
+            continue
+        invitation = inspect(obj).attrs.invitation.loaded_value
+        if isinstance(invitation, Invitation) and invitation.clinic_id is not None:
+            clinics.add(invitation.clinic_id)
+        elif obj.invitation_id is not None:
+            unknown.add(obj.invitation_id)
+    if unknown:
+        # A plain query on the flush's own connection: no ORM loading in the middle of a flush.
+        clinics.update(session.connection().scalars(
+            select(Invitation.clinic_id).where(Invitation.id.in_(sorted(unknown)))))
+    return clinics
+
+
+def _changed(session: Session):
+    """The invitations and knocks this flush makes, deletes, or changes in a WATCHED field."""
     for obj in (*session.new, *session.deleted):
-        invitation_id = _invitation_of(obj)
-        if invitation_id is not None:
-            ids.add(invitation_id)
+        if type(obj) in WATCHED:
+            yield obj
     for obj in session.dirty:
         fields = WATCHED.get(type(obj))
-        if fields is None:
-            continue
-        state = inspect(obj)
-        if any(state.attrs[name].history.has_changes() for name in fields):
-            invitation_id = _invitation_of(obj)
-            if invitation_id is not None:
-                ids.add(invitation_id)
-    return ids
+        if fields is not None and any(inspect(obj).attrs[name].history.has_changes() for name in fields):
+            yield obj
 
 
 def _invitation_of(obj) -> int | None:
@@ -70,15 +91,23 @@ def _invitation_of(obj) -> int | None:
     return None
 
 
-def encode(ids: Iterable[int]) -> str:
-    return ",".join(str(i) for i in sorted(set(ids)))
+def encode(ids: Iterable[int], clinics: Iterable[int] = ()) -> str:
+    """"1,3,c2": invitations 1 and 3, clinic 2."""
+    return ",".join([*(str(i) for i in sorted(set(ids))), *(f"c{c}" for c in sorted(set(clinics)))])
 
 
-def decode(payload: str | bytes) -> set[int]:
-    """Ids from a payload; anything else in it is ignored (the channel is ours, but be strict)."""
+def decode(payload: str | bytes) -> tuple[set[int], set[int]]:
+    """Invitation and clinic ids from a payload; anything else in it is ignored (the channel is ours,
+    but be strict)."""
     if isinstance(payload, bytes):
         payload = payload.decode("ascii", "replace")
-    return {int(part) for part in str(payload)[:100_000].split(",") if part.isdigit() and len(part) < 19}
+    ids: set[int] = set()
+    clinics: set[int] = set()
+    for part in str(payload)[:100_000].split(","):
+        into, digits = (clinics, part[1:]) if part.startswith("c") else (ids, part)
+        if digits.isdigit() and len(digits) < 19:
+            into.add(int(digits))
+    return ids, clinics
 
 
 class News:
@@ -90,6 +119,7 @@ class News:
         self.deliver = deliver
         self._listener = ProcessThread(self._listen_forever, f"status-news-{self.name}")
         self.ready = threading.Event()  # listening: news from other processes now arrives
+        self._listening_since: float | None = None  # time.monotonic() when `ready` was last set
         self._stopping = threading.Event()
 
     # -- the committing side -------------------------------------------------------------------
@@ -101,25 +131,27 @@ class News:
             event.listen(maker, "after_rollback", self._rolled_back)
 
     def _flushed(self, session: Session, _context) -> None:
-        ids = changed_invitations(session)
-        if ids:
-            session.info.setdefault(_PENDING, set()).update(ids)
-            self.within_transaction(session, ids)
+        ids, clinics = changed_invitations(session), changed_clinics(session)
+        if ids or clinics:
+            pending = session.info.setdefault(_PENDING, (set(), set()))
+            pending[0].update(ids)
+            pending[1].update(clinics)
+            self.within_transaction(session, ids, clinics)
 
     def _committed(self, session: Session) -> None:
-        ids = session.info.pop(_PENDING, None)
-        if ids:
-            self.deliver(ids)
-            self.after_commit(ids)
+        pending = session.info.pop(_PENDING, None)
+        if pending:
+            self.deliver(*pending)
+            self.after_commit(*pending)
 
     @staticmethod
     def _rolled_back(session: Session) -> None:
         session.info.pop(_PENDING, None)
 
-    def within_transaction(self, session: Session, ids: set[int]) -> None:
+    def within_transaction(self, session: Session, ids: set[int], clinics: set[int]) -> None:
         """Hook: news that must travel with the transaction itself (PostgreSQL's NOTIFY)."""
 
-    def after_commit(self, ids: set[int]) -> None:
+    def after_commit(self, ids: set[int], clinics: set[int]) -> None:
         """Hook: news for other processes, sent once the change is committed."""
 
     # -- the listening side --------------------------------------------------------------------
@@ -150,6 +182,18 @@ class News:
                 self._stopping.wait(RECONNECT_SECONDS[min(failures, len(RECONNECT_SECONDS) - 1)])
                 failures += 1
 
+    def _now_listening(self) -> None:
+        self._listening_since = time.monotonic()
+        self.ready.set()
+
+    def heard_everything_since(self, moment: float) -> bool:
+        """Has every change committed since `moment` (time.monotonic()) reached this process? In-process
+        news reaches it at once; a channel only from when it listens without a break."""
+        if not self.listens:
+            return True
+        since = self._listening_since
+        return self.ready.is_set() and since is not None and since <= moment
+
     def listen(self) -> None:
         """Receive news until the channel fails (raise) or closes (return); set `ready` once listening."""
 
@@ -164,10 +208,10 @@ class PostgresNews(News):
         super().__init__(deliver)
         self.url = url
 
-    def within_transaction(self, session: Session, ids: set[int]) -> None:
+    def within_transaction(self, session: Session, ids: set[int], clinics: set[int]) -> None:
         # Delivered when this transaction commits, never if it rolls back; PostgreSQL folds the same
         # payload sent twice in one transaction into one.
-        session.connection().execute(select(func.pg_notify(CHANNEL, encode(ids))))
+        session.connection().execute(select(func.pg_notify(CHANNEL, encode(ids, clinics))))
 
     def listen(self) -> None:
         import psycopg
@@ -176,14 +220,14 @@ class PostgresNews(News):
         # connection's wait is a sleeping greenlet there and a sleeping thread elsewhere.
         with psycopg.connect(_libpq_url(self.url), autocommit=True, connect_timeout=5) as conn:
             conn.execute(f"LISTEN {CHANNEL}")
-            self.ready.set()
+            self._now_listening()
             quiet = 0
             while not self._stopping.is_set():
                 for notice in conn.notifies(timeout=1):
                     quiet = 0
-                    ids = decode(notice.payload)
-                    if ids:
-                        self.deliver(ids)
+                    ids, clinics = decode(notice.payload)
+                    if ids or clinics:
+                        self.deliver(ids, clinics)
                 quiet += 1
                 if quiet >= 30:  # a quiet half-minute: ask something, so a dropped connection is noticed
                     conn.execute("SELECT 1")
@@ -205,11 +249,11 @@ class RedisNews(News):
         self._outbox: queue.SimpleQueue[str] = queue.SimpleQueue()
         self._publisher = ProcessThread(self._publish_forever, "status-news-publish")
 
-    def after_commit(self, ids: set[int]) -> None:
+    def after_commit(self, ids: set[int], clinics: set[int]) -> None:
         # IMPORTANT: SQLAlchemy calls after_commit before the session gives its connection back, and on
         # SQLite that connection holds the writers' gate (db.py): a round trip to Redis here would keep
         # every other writer waiting. The ids go to a publisher of this process instead.
-        self._outbox.put(encode(ids))
+        self._outbox.put(encode(ids, clinics))
         self._publisher.ensure()
 
     def _publish_forever(self) -> None:
@@ -228,13 +272,13 @@ class RedisNews(News):
         pubsub = client.pubsub(ignore_subscribe_messages=True)
         try:
             pubsub.subscribe(CHANNEL)
-            self.ready.set()
+            self._now_listening()
             while not self._stopping.is_set():
                 message = pubsub.get_message(timeout=1)
                 if message and message.get("type") == "message":
-                    ids = decode(message.get("data") or b"")
-                    if ids:
-                        self.deliver(ids)
+                    ids, clinics = decode(message.get("data") or b"")
+                    if ids or clinics:
+                        self.deliver(ids, clinics)
         finally:
             pubsub.close()
             client.close()

@@ -2,6 +2,8 @@
 template and for the script that refreshes it."""
 from __future__ import annotations
 
+import math
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -17,6 +19,9 @@ from .. import equipment_check, i18n, invitations, knocks, rooms, timefmt
 from ..models import Clinic, Invitation, Knock
 
 STALE_AFTER = timedelta(seconds=20)  # a waiting patient not heard from in this long may have lost the page
+# A board with no news of its clinic is still built again after this long: the waits, "last seen" and
+# the lapses move on with the clock alone.
+REBUILD_AFTER_SECONDS = 10.0
 
 
 # An invitation's state as staff read it: the dashboard's word when no knock says more, and the
@@ -197,6 +202,27 @@ def build(db: Session, clinic: Clinic, now: datetime) -> Board:
                               room=room.get("label") or room.get("key")))
     return Board(rows=rows, knocking=sum(r.state == "knocking" for r in rows),
                  handoff_failures=[r for r in rows if r.handoff_failed], room_warnings=warnings)
+
+
+def as_of() -> str:
+    """The moment a board is read, as the script sends it back (`unchanged_since`): wall-clock time,
+    which every process of every instance shares."""
+    return f"{time.time():.3f}"
+
+
+def unchanged_since(token: str, clinic_id: int, watch, news) -> bool:
+    """Is the board read at `token` (as_of) still what a new one would show? Yes only if it is recent,
+    this process has heard every change since (status_news) and none of them was in this clinic."""
+    try:
+        read = float(token[:20])
+    except ValueError:
+        return False
+    age = time.time() - read
+    if not math.isfinite(age) or not 0 <= age < REBUILD_AFTER_SECONDS:
+        return False
+    moment = time.monotonic() - age
+    watch.listen()  # this process hears news from now on, if it did not yet
+    return news.heard_everything_since(moment) and not watch.news_since(moment, clinic_ids=(clinic_id,))
 
 
 def as_json(board: Board) -> dict:

@@ -91,10 +91,17 @@ def dashboard():
 
 @bp.get("/api/dashboard")
 def dashboard_json():
-    """The board as data, with its rows as HTML from the one template the page uses too."""
+    """The board as data, with its rows as HTML from the one template the page uses too; or, asked with
+    the moment of the board the page shows (`asOf`), "unchanged" while no news of the clinic came."""
+    shown = request.args.get("asOf", "")
+    if shown and board.unchanged_since(shown, g.staff.clinic_id, current_app.extensions["patientapp.watch"],
+                                       current_app.extensions["patientapp.news"]):
+        return jsonify(unchanged=True, asOf=shown)
+    as_of = board.as_of()
     built = board.build(get_session(), _clinic(), utcnow())
     answer = board.as_json(built)
     answer["rowsHtml"] = render_template("staff/_dashboard-rows.html", board=built)
+    answer["asOf"] = as_of
     return jsonify(answer)
 
 

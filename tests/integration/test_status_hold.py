@@ -239,16 +239,17 @@ def test_a_status_request_computes_the_watchers_signature_from_what_it_read(app,
 
 def test_only_what_a_waiting_page_shows_is_news(database_url, sign_in, invitation_factory, clinic, db):
     """A message or an admission is news of the invitation; "last seen" is not; a rolled-back change
-    is not (status_news.changed_invitations). An app of its own, whose listener never starts: only
-    its own commits reach `deliver`, and they do so before the commit returns."""
+    is not (status_news.changed_invitations). Each is news of the clinic too, for its dashboards
+    (status_news.changed_clinics). An app of its own, whose listener never starts: only its own
+    commits reach `deliver`, and they do so before the commit returns."""
     from tests.integration.helpers import StaffClient
 
     here = create_app({**TEST_CONFIG, "DATABASE_URL": database_url})
-    heard: list[set[int]] = []
-    here.extensions["patientapp.news"].deliver = lambda ids: heard.append(set(ids))
+    heard: list[tuple[set[int], set[int]]] = []
+    here.extensions["patientapp.news"].deliver = lambda ids, clinics: heard.append((set(ids), set(clinics)))
     try:
         invitation, patient, knock_id = _knock(here, invitation_factory, clinic, db)
-        assert heard and heard[-1] == {invitation.id}  # the link opened, the knock
+        assert heard and heard[-1] == ({invitation.id}, {clinic.id})  # the link opened, the knock
         heard.clear()
         with here.app_context(), here.extensions["patientapp.db"].writer_sessions() as session:
             session.get(Knock, knock_id).last_seen_at = utcnow()
@@ -260,7 +261,7 @@ def test_only_what_a_waiting_page_shows_is_news(database_url, sign_in, invitatio
         staff = sign_in()
         there = StaffClient(here, staff.staff_id, staff.client.get_cookie("__Host-staff").value)
         assert there.api(f"/staff/api/knocks/{knock_id}/message", {"message": "late-10"}).status_code == 200
-        assert heard == [{invitation.id}]
+        assert heard == [({invitation.id}, {clinic.id})]
     finally:
         here.extensions["patientapp.db"].dispose()
 

@@ -70,16 +70,26 @@ def test_holding_places_follow_the_worker():
     assert status_hold.holding_places("sync", 4, 1000) == 0
 
 
-def test_the_news_carries_invitation_ids_and_nothing_else():
+def test_the_news_carries_invitation_and_clinic_ids_and_nothing_else():
     assert status_news.encode([3, 1, 3]) == "1,3"
-    assert status_news.decode(b"1,3") == {1, 3}
+    assert status_news.encode([3, 1], [2]) == "1,3,c2"
+    assert status_news.decode(b"1,3,c2") == ({1, 3}, {2})
     # Whatever else arrives on the channel is ignored, never an error.
-    assert status_news.decode("1,x,-2,,<script>,99999999999999999999,4") == {1, 4}
-    assert status_news.decode("") == set()
+    assert status_news.decode("1,x,-2,,<script>,99999999999999999999,4,c,cc5,c-1,c7") == ({1, 4}, {7})
+    assert status_news.decode("") == (set(), set())
+
+
+def test_news_of_a_clinic_is_remembered_for_its_dashboards():
+    watch = _watcher()
+    before = time.monotonic()
+    watch.notify({5}, {2})
+    assert watch.news_since(before, clinic_ids=[2]) and watch.news_since(before, invitation_ids=[5])
+    assert not watch.news_since(before, clinic_ids=[3]) and not watch.news_since(before, invitation_ids=[6])
+    assert not watch.news_since(time.monotonic() + 1, clinic_ids=[2])
 
 
 def test_the_channel_follows_the_database():
-    deliver = lambda ids: None  # noqa: E731
+    deliver = lambda ids, clinics: None  # noqa: E731
     assert status_news.for_database(deliver, "sqlite:///x.db").name == "in-process"
     assert status_news.for_database(deliver, "sqlite:///x.db", "redis://127.0.0.1:6379/0").name == "redis"
     assert status_news.for_database(deliver, "postgresql://u@h/db", "redis://127.0.0.1:6379/0").name == "postgresql"

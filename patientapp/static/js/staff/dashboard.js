@@ -24,6 +24,8 @@ class Dashboard {
     this.baseTitle = this.text.titleBase; // the page's own title may already carry a count
     this.failures = 0;
     this.timer = null;
+    this.asOf = null; // the moment of the rows on the screen, as the server said; null: ask for all
+
     /** @type {Map<string, {url: string, label: string, timer: number}>} "Not now" waiting to be sent */
     this.pending = new Map();
   }
@@ -86,15 +88,22 @@ class Dashboard {
     await postJson(this.preferencesUrl, { knockSound: this.sound }).catch(() => {}); // kept for this page anyway
   }
 
-  /** Fetch the board and show it; a lost session reloads the page, which leads to sign-in. */
-  async load() {
-    const response = await fetch(this.url, { credentials: 'same-origin', cache: 'no-store' });
+  /**
+   * Fetch the board and show it; a lost session reloads the page, which leads to sign-in. The server
+   * answers "unchanged" while nothing happened in the clinic since the rows on the screen were read;
+   * after this page's own action (`all`), it is asked for every row.
+   */
+  async load(all = false) {
+    const url = this.asOf && !all ? `${this.url}?asOf=${encodeURIComponent(this.asOf)}` : this.url;
+    const response = await fetch(url, { credentials: 'same-origin', cache: 'no-store' });
     if (response.status === 401) {
       window.location.reload();
       return;
     }
     if (!response.ok) throw new Error(String(response.status));
-    this.render(await response.json());
+    const data = await response.json();
+    if (data.unchanged) return;
+    this.asOf = this.render(data) ? data.asOf : null;
   }
 
   async refresh() {
@@ -108,6 +117,7 @@ class Dashboard {
     this.schedule(this.poll * Math.min(1 + this.failures, 5));
   }
 
+  /** Show the board; false if its rows waited (a message list is open), to be asked for in full next time. */
   render(data) {
     const knocking = data.rows.filter((row) => row.state === 'knocking');
     const ids = new Set(knocking.map((row) => String(row.knock_id)));
@@ -116,7 +126,8 @@ class Dashboard {
     // The rows come as HTML from the server's one row template (escaped there). A staff member
     // choosing a message in a row's list is not interrupted: that refresh waits for the next.
     const $active = document.activeElement;
-    if (!($active?.tagName === 'SELECT' && this.$rows.contains($active))) {
+    const shown = !($active?.tagName === 'SELECT' && this.$rows.contains($active));
+    if (shown) {
       this.$rows.innerHTML = data.rowsHtml;
       for (const id of fresh) this.row(id)?.classList.add('pa-appt--new');
       for (const id of this.pending.keys()) this.showPending(id);
@@ -138,6 +149,7 @@ class Dashboard {
       }),
     );
     if (fresh.length && this.sound && this.canPlay()) this.chime();
+    return shown;
   }
 
   row(knockId) {
@@ -163,7 +175,7 @@ class Dashboard {
       const data = await response.json().catch(() => ({}));
       window.alert(data.message || this.text.error);
     }
-    await this.load().catch(() => {}); // the next refresh tries again
+    await this.load(true).catch(() => {}); // the next refresh tries again
   }
 
   deferDeny(knockId, url, label) {
