@@ -24,6 +24,7 @@ from . import (
     guides,
     i18n,
     limits,
+    link_memory,
     logs,
     page_cache,
     paths,
@@ -158,6 +159,7 @@ def _waiting_room_news(app: Flask) -> None:
     watch.started.append(news.start)
     app.extensions["patientapp.watch"] = watch
     app.extensions["patientapp.news"] = news
+    app.extensions["patientapp.links"] = link_memory.LinkMemory(watch, news)
 
 
 def _hold_capacity(settings) -> int:

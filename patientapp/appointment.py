@@ -35,9 +35,16 @@ class Landing:
 
 def landing(invitation: Invitation, locale: str, now: datetime) -> Landing:
     clinic = invitation.clinic
+    return describe(clinic.display_name, clinic.phone, clinic.time_zone, invitation.starts_at, invitation.ends_at,
+                    locale, now)
+
+
+def describe(clinic_name: str, clinic_phone: str, time_zone: str, starts_at: datetime, ends_at: datetime,
+             locale: str, now: datetime) -> Landing:
+    """The appointment as the patient's pages show it, from plain values (link_memory.Link keeps them)."""
     return Landing(
-        clinic_name=clinic.display_name,
-        phone=phone(clinic.phone),
-        time=timefmt.describe(invitation.starts_at, invitation.ends_at, clinic.time_zone, locale, now),
-        ended=now > invitation.ends_at,
+        clinic_name=clinic_name,
+        phone=phone(clinic_phone),
+        time=timefmt.describe(starts_at, ends_at, time_zone, locale, now),
+        ended=now > ends_at,
     )

@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 from datetime import timedelta
 
 from flask import current_app, g, render_template, session
 
-from . import i18n, invitations
+from . import i18n, invitations, link_memory
 from .db import get_session
 from .models import Invitation, utcnow
 from .paths import DEVICE_KEY, GENERATION_KEY, VISIT_KEY
@@ -68,6 +69,26 @@ def current_invitation(write: bool = False) -> Invitation | None:
         return None
     g.invitation_language = invitation.language
     return invitation
+
+
+def current_link() -> link_memory.Link | None:
+    """The invitation this browser opened, as a page that only shows it needs it (link_memory): from
+    what this process read a moment ago while no news of it came, else from the database."""
+    visit_ = visit()
+    if visit_ is None:
+        return None
+    memory: link_memory.LinkMemory = current_app.extensions["patientapp.links"]
+    now = utcnow()
+    link = memory.recall(visit_[0], visit_[1], now)
+    if link is None:
+        read_at = time.monotonic()
+        invitation = current_invitation()
+        if invitation is None:
+            return None
+        link = link_memory.Link.of(invitation, window().closes_at(invitation), read_at)
+        memory.remember(link)
+    g.invitation_language = link.language
+    return link
 
 
 def invalid_link():

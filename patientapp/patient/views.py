@@ -8,7 +8,7 @@ import qrcode.image.svg
 from flask import Response, current_app, g, redirect, url_for
 from flask_babel import gettext as _
 
-from .. import appointment, i18n, ics, invitations, links, patient_session
+from .. import i18n, ics, invitations, links, patient_session
 from ..db import get_session
 from ..models import Invitation, utcnow
 from . import bp
@@ -50,10 +50,10 @@ def open_device_link(signed: str):
 @bp.get("/visit")
 def landing():
     """The landing page: when, with whom, what to prepare, consent, privacy, cost, devices."""
-    invitation = patient_session.current_invitation()
-    if invitation is None:
+    link = patient_session.current_link()
+    if link is None:
         return patient_session.invalid_link()
-    page = appointment.landing(invitation, i18n.current().format_locale, utcnow())
+    page = link.landing(i18n.current().format_locale, utcnow())
     library = current_app.extensions["patientapp.guides"]
     lang = i18n.current().code
     guides, help_topics = tuple(library.group("guide", lang)), tuple(library.group("help", lang))

@@ -20,8 +20,8 @@ def _library():
 def _visit() -> appointment.Landing | None:
     """The appointment of a patient whose link this browser opened: the guides lead back to it and
     show the clinic's number, rather than ending where "tap the link in your SMS" begins."""
-    invitation = patient_session.current_invitation()
-    return appointment.landing(invitation, i18n.current().format_locale, utcnow()) if invitation else None
+    link = patient_session.current_link()
+    return link.landing(i18n.current().format_locale, utcnow()) if link else None
 
 
 @bp.get("/")
