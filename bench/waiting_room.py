@@ -273,14 +273,19 @@ async def patient(run: Run, token: str, clinic: int, arrive_after: float = 0.0):
 
 
 async def dashboard(run: Run, staff_token: str, every: float = 3.0):
-    """A staff member's dashboard, refreshing itself as dashboard.js does."""
+    """A staff member's dashboard, refreshing itself as dashboard.js does: with the moment of the rows
+    it shows, answered "unchanged" while nothing happened in the clinic."""
     conn = Connection(run.port)
     conn.cookies["__Host-staff"] = staff_token
     await asyncio.sleep(random.random() * every)
+    as_of = None
     while time.monotonic() < run.until:
-        answer = await run.ask(conn, "dashboard", "GET", "/staff/api/dashboard", timeout=30)
+        answer = await run.ask(conn, "dashboard", "GET",
+                               "/staff/api/dashboard" + (f"?asOf={as_of}" if as_of else ""), timeout=30)
         if answer:
-            run.latencies["dashboard"].append(answer[2])
+            board = json.loads(answer[1])
+            run.latencies["dashboard, unchanged" if board.get("unchanged") else "dashboard"].append(answer[2])
+            as_of = board.get("asOf")
         await asyncio.sleep(every)
     conn.close()
 
@@ -525,7 +530,8 @@ def main() -> None:
 
     ms = lambda seconds_: round(seconds_ * 1000, 1)  # noqa: E731
     kinds = {}
-    for kind in ("open link", "waiting page", "knock", "status", "status (held)", "hand-off", "dashboard", "admit"):
+    for kind in ("open link", "waiting page", "knock", "status", "status (held)", "hand-off", "dashboard",
+                 "dashboard, unchanged", "admit"):
         lat = run.latencies.get(kind, [])
         errors = sum(n for (k, _what), n in run.errors.items() if k == kind)
         kinds[kind] = {"requests": len(lat) + errors, "per_second": round((len(lat) + errors) / run.elapsed, 1),
