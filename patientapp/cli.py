@@ -77,8 +77,8 @@ def init_app(app: Flask) -> None:
         if as_json:
             click.echo(json.dumps(created, indent=2))
             return
-        click.echo("Demo invitations (open one in a browser):")
+        click.echo("Demo invitations (open one in a browser, or type its code at the home page):")
         for row in created:
-            click.echo(f"  {row['language']}: {row['link']}")
+            click.echo(f"  {row['language']}: {row['link']}  code {row['code']}")
         link = enrol_staff("demo", "admin@demo.example", "Demo admin", "admin", "nb")
         click.echo(f"\nClinic workspace: create a passkey for the demo administrator (single use, one hour):\n  {link}")

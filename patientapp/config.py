@@ -30,6 +30,7 @@ DEFAULTS: dict[str, object] = {
     "RATE_LIMIT_SMS_CLINIC": "200/day",
     "RATE_LIMIT_ENROL": "5/hour",  # per address, enrolment links
     "RATE_LIMIT_DOWNLOAD": "6/minute;30/hour",  # per address, the check's speed sample (256 KiB each)
+    "RATE_LIMIT_CODE": "10/minute;30/hour",  # per address, codes typed to move a visit to another device
     "SECRET_KEY": "",  # empty: generated once and kept in the instance folder
     "EXTRA_HOSTS": "",  # host names to answer for besides PUBLIC_BASE_URL's, comma-separated
     # Reverse proxies in front of the app whose X-Forwarded-For/-Proto are trusted (ProxyFix, R31); 0: none.
@@ -40,6 +41,8 @@ DEFAULTS: dict[str, object] = {
     "INVITATION_HORIZON_DAYS": 365,  # how far ahead staff may make an appointment
     # The QR code on a large screen opens the invitation on a phone for this long.
     "QR_LINK_MAX_AGE_SECONDS": 1800,
+    # A typed device code is answered after this long, right or wrong: a guess learns nothing from time.
+    "CODE_ANSWER_SECONDS": 0.5,
     "PATIENT_SESSION_HOURS": 24,
     # `flask purge` deletes an invitation and all tied to it this long after the appointment ends (R54).
     "RETENTION_HOURS": 24,
@@ -91,6 +94,8 @@ def _coerce(default: object, raw: str) -> object:
         return raw.strip().lower() in {"1", "true", "yes", "on"}
     if isinstance(default, int):
         return int(raw)
+    if isinstance(default, float):
+        return float(raw)
     return raw
 
 

@@ -11,7 +11,7 @@ from flask import Flask, current_app
 from sqlalchemy import select
 from werkzeug.serving import make_server
 
-from . import audit, i18n, invitations, paths, rooms, staff_access
+from . import audit, i18n, invitations, links, paths, rooms, staff_access
 from .models import Clinic, Staff, utcnow
 
 DEMO_CLINIC = {
@@ -43,9 +43,10 @@ def create_demo(now: datetime | None = None) -> list[dict]:
         for code in i18n.LANGUAGES:
             invitation, token = invitations.create_invitation(
                 session, clinic, start, start + timedelta(minutes=30), code,
-                label=f"Demo {code}", languages=tuple(i18n.LANGUAGES))
+                label=f"Demo {code}", languages=tuple(i18n.LANGUAGES), code_key=current_app.config["SECRET_KEY"])
             invitation.room_ref = "demo" if rooms.find_room(clinic.room_settings, "demo") else None
-            created.append({"language": code, "link": f"{base}/i/{token}", "starts_at": start.isoformat()})
+            created.append({"language": code, "link": f"{base}/i/{token}",
+                            "code": links.grouped_code(links.code_of(token)), "starts_at": start.isoformat()})
     return created
 
 

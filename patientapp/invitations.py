@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from . import links
 from .models import Clinic, Invitation, InvitationLink, utcnow
@@ -192,6 +192,7 @@ def create_invitation(
     room_ref: str | None = None,
     now: datetime | None = None,
     horizon: timedelta = DEFAULT_HORIZON,
+    code_key: str | None = None,
 ) -> tuple[Invitation, str]:
     """Create an invitation and return it with its link token: the only time the token exists.
 
@@ -217,15 +218,33 @@ def create_invitation(
         state=SCHEDULED,
     )
     session.add(invitation)
-    token = _add_link(invitation, now or utcnow())
+    token = _add_link(invitation, now or utcnow(), code_key)
     session.flush()
     return invitation, token
 
 
-def _add_link(invitation: Invitation, now: datetime) -> str:
-    token = links.new_token()
-    invitation.link_tokens.append(InvitationLink(token_hash=links.hash_token(token), created_at=now))
+def _add_link(invitation: Invitation, now: datetime, code_key: str | None) -> str:
+    """A new link token; with `code_key` (the app's secret) its typeable code works too (links.code_of).
+    A token whose code a working link already has is drawn again (1 in 10^9 at a million links)."""
+    session = object_session(invitation)
+    while True:
+        token = links.new_token()
+        digest = links.code_digest(code_key, links.code_of(token)) if code_key else None
+        if digest is None or session is None or session.scalar(
+                select(InvitationLink.id).where(InvitationLink.code_digest == digest)) is None:
+            break
+    invitation.link_tokens.append(InvitationLink(token_hash=links.hash_token(token), code_digest=digest,
+                                                 created_at=now))
     return token
+
+
+def find_by_code(session: Session, typed: str, code_key: str) -> Invitation | None:
+    """Look an invitation up by the typeable code of one of its links. Every attempt costs an HMAC and
+    one query, whatever was typed (R4)."""
+    code = links.normalise_code(typed)
+    digest = links.code_digest(code_key, code or "!")
+    found = session.scalar(select(Invitation).join(InvitationLink).where(InvitationLink.code_digest == digest))
+    return found if code is not None else None
 
 
 def find_by_token(session: Session, token: str) -> Invitation | None:
@@ -288,7 +307,7 @@ def cancel(session: Session, invitation: Invitation, now: datetime) -> None:
     transition(invitation, CANCELLED, now)
 
 
-def replace_link(session: Session, invitation: Invitation, now: datetime) -> str:
+def replace_link(session: Session, invitation: Invitation, now: datetime, code_key: str | None = None) -> str:
     """A new link token for a link sent to the wrong number: the old token, every patient session and
     every signed QR or calendar link made before stop working (R3, R22); returns the new token."""
     from . import knocks
@@ -301,14 +320,14 @@ def replace_link(session: Session, invitation: Invitation, now: datetime) -> str
     session.flush()  # the old rows go before the new one comes
     invitation.link_generation = (invitation.link_generation or 1) + 1
     invitation.updated_at = now
-    return _add_link(invitation, now)
+    return _add_link(invitation, now, code_key)
 
 
-def another_link(invitation: Invitation, now: datetime) -> str:
+def another_link(invitation: Invitation, now: datetime, code_key: str | None = None) -> str:
     """One more link for a patient who lost theirs: every link made before keeps working (the letter
     already posted, the calendar entry); returns the new token."""
     _require(invitation, "another-link")
     if len(invitation.link_tokens) >= MAX_LINKS:
         raise TooManyLinks(f"{len(invitation.link_tokens)} links")
     invitation.updated_at = now
-    return _add_link(invitation, now)
+    return _add_link(invitation, now, code_key)

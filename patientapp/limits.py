@@ -119,6 +119,8 @@ RULES: dict[str, tuple[Rule, ...]] = {
     "staff.enrol_link": (Rule("RATE_LIMIT_ENROL", by_address),),
     # Each call sends up to a mebibyte of random bytes to anyone: a check takes one sample.
     "check.download": (Rule("RATE_LIMIT_DOWNLOAD", by_address),),
+    # Six digits are guessable in principle: few guesses per address (device_codes.py).
+    "patient.enter_code": (Rule("RATE_LIMIT_CODE", by_address),),
 }
 
 JSON_PATHS = (*paths.JSON_APIS, paths.STAFF_WEBAUTHN)

@@ -8,8 +8,10 @@ instead: such a link cannot be forged, expires, and still dies with the invitati
 from __future__ import annotations
 
 import hashlib
+import hmac
 import re
 import secrets
+from urllib.parse import urlsplit
 
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner
 
@@ -32,6 +34,52 @@ def hash_token(token: str) -> str:
 
 def looks_like_token(token: str) -> bool:
     return bool(TOKEN_PATTERN.match(token))
+
+
+# --- the typeable code: the link for people who cannot tap one ----------------------------------
+# Printed on the letter and sent in the SMS, typed on a PC at the service's address. Ten characters
+# from 30 that are hard to mix up (digits 2-9 and the letters but I, L, O and U: no 0/O or 1/I/L):
+# 30^10 = 5.9e14 codes, 49 bits. It follows from the link's token (whoever has the token has the
+# code), and only its HMAC is kept, keyed with the app's secret: 49 bits could be tried offline
+# against a plain hash from a copied database; against the key they cannot (R2).
+CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
+CODE_LENGTH = 10
+CODE_SEPARATORS = " -.\u00a0\u2009\u202f\t"
+
+
+def code_of(token: str) -> str:
+    """The typeable code that goes with a link token."""
+    number = int.from_bytes(hashlib.sha256(b"typeable-code:" + token.encode("ascii")).digest(), "big")
+    chars = []
+    for _ in range(CODE_LENGTH):
+        number, index = divmod(number, len(CODE_ALPHABET))
+        chars.append(CODE_ALPHABET[index])
+    return "".join(chars)
+
+
+def grouped_code(code: str) -> str:
+    """'ABCDE FGHJK': two groups of five, to read and to type."""
+    return f"{code[:5]} {code[5:]}"
+
+
+def normalise_code(typed: str) -> str | None:
+    """The code in what was typed (any case; spaces and dashes ignored), or None if it cannot be one."""
+    if not isinstance(typed, str) or len(typed) > 40:
+        return None
+    code = "".join(c for c in typed if c not in CODE_SEPARATORS).upper()
+    if len(code) != CODE_LENGTH or any(c not in CODE_ALPHABET for c in code):
+        return None
+    return code
+
+
+def short_address(public_base_url: str) -> str:
+    """The service's address as a person types it where a code goes: no scheme, no trailing slash."""
+    base = urlsplit(public_base_url)
+    return base.netloc + base.path.rstrip("/")
+
+
+def code_digest(key: str, code: str) -> str:
+    return hmac.new(key.encode("utf-8"), b"typeable-code:" + code.encode("ascii"), hashlib.sha256).hexdigest()
 
 
 def with_generation(ref: str, generation: int) -> str:

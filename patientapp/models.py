@@ -121,9 +121,28 @@ class InvitationLink(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     invitation_id: Mapped[int] = mapped_column(ForeignKey("invitations.id", ondelete="CASCADE"), index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # The HMAC of the typeable code that goes with the token (links.code_of); none for links made
+    # before codes existed.
+    code_digest: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     invitation: Mapped[Invitation] = relationship(back_populates="link_tokens")
+
+
+class DeviceCode(Base):
+    """A short code that moves a visit to another device (device_codes.py): as an HMAC only, one use,
+    minutes long. The invitation's generation at issue: a new link ends the codes made before (R3)."""
+
+    __tablename__ = "device_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invitation_id: Mapped[int] = mapped_column(ForeignKey("invitations.id", ondelete="CASCADE"), index=True)
+    digest: Mapped[str] = mapped_column(String(64), unique=True)
+    link_generation: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+    invitation: Mapped[Invitation] = relationship()
 
 
 class Staff(Base):

@@ -5,9 +5,10 @@ The landing page and the guides are the pages patients open most, and rendering 
 translated sentences, the guide links, the language switcher) was most of what they cost. What such a
 page shows is a small frozen value (the appointment as `appointment.Landing`, the guide and the
 language), so that value, the page's path and the language are the key: the same key, the same HTML.
-Only the nonce differs per response, and it is rendered as a random placeholder no text contains, then
-replaced. The database is still asked on every request (is this link still valid?); only the
-rendering is kept. Bounded (1,024 pages of about 10 KB each, least recently used out) and per process.
+Only the nonce (and a form's CSRF token, the session's own) differs per response: each is rendered
+as a random placeholder no text contains, then replaced. Whether the link still works is decided
+before (`patient_session.current_link`); only the rendering is kept. Bounded (1,024 pages of about
+10 KB each, least recently used out) and per process.
 
 Fragments are kept the same way: a staff dashboard's row is rendered once per thing it shows (its
 words change once a minute at most), not at every refresh of every open dashboard.
@@ -20,12 +21,15 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 
 from flask import g, render_template, request
+from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
 from . import i18n
 
 # Rendered where the nonce goes; 32 random hex digits, new at every start.
 PLACEHOLDER = "pa-nonce-" + secrets.token_hex(16)
+# Rendered where a form's CSRF token goes (it is the session's own): put in per response, as the nonce.
+CSRF_PLACEHOLDER = "pa-csrf-" + secrets.token_hex(16)
 
 
 class PageCache:
@@ -38,8 +42,10 @@ class PageCache:
         """`template` rendered with `context`, which must follow from `key` (with the path and the
         language), and with this response's nonce."""
         html = self._kept((template, request.path, i18n.current().code, key),
-                          lambda: render_template(template, **context, csp_nonce=PLACEHOLDER))
-        return html.replace(PLACEHOLDER, g.get("csp_nonce", ""))
+                          lambda: render_template(template, **context, csp_nonce=PLACEHOLDER,
+                                                  csrf_token=lambda: CSRF_PLACEHOLDER))
+        html = html.replace(PLACEHOLDER, g.get("csp_nonce", ""))
+        return html.replace(CSRF_PLACEHOLDER, generate_csrf()) if CSRF_PLACEHOLDER in html else html
 
     def _kept(self, full_key: tuple, render: Callable[[], str]) -> str:
         """The HTML kept under this key, or `render()`'s, kept from now on (least recently used out)."""

@@ -22,7 +22,7 @@ from pathlib import Path
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
-from . import links, sms
+from . import device_codes, links, sms
 from .db import Database, WriterGate
 from .models import AuditEvent, Challenge, Enrolment, Invitation, InvitationLink, Knock, StaffSession, utcnow
 
@@ -41,6 +41,7 @@ class Purged:
     staff_sessions: int = 0
     challenges: int = 0
     enrolments: int = 0
+    device_codes: int = 0
     outbox_lines: int = 0
     vacuumed: bool = False
 
@@ -102,6 +103,12 @@ def purge_staff_leftovers(database: Database, now: datetime, idle: timedelta, re
         result.enrolments += db.execute(delete(Enrolment).where(Enrolment.expires_at < now)).rowcount
 
 
+def purge_device_codes(database: Database, now: datetime, result: Purged) -> None:
+    """Codes for moving a visit to another device, once their ten minutes are over."""
+    with _writing(database) as db:
+        result.device_codes += device_codes.purge_expired(db, now)
+
+
 def purge_outbox(database: Database, path: Path, result: Purged) -> None:
     """Keep only outbox messages whose link still belongs to an invitation in the database.
 
@@ -161,6 +168,7 @@ def purge(database: Database, *, retention: timedelta, audit_retention: timedelt
     if audit_retention is not None:
         purge_audit(database, now - audit_retention, result)
     purge_staff_leftovers(database, now, staff_idle, result)
+    purge_device_codes(database, now, result)
     if outbox is not None:
         purge_outbox(database, outbox, result)
     if vacuum or (vacuum is None and result.deleted):

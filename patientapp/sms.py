@@ -38,8 +38,9 @@ def _clean_sender(name: str) -> str:
 
 
 def render_text(*, sender_name: str, starts_at: datetime, time_zone: str, link: str, template: str,
-                locale: str = "nb") -> str:
-    """The SMS body: neutral sender, local date and time, and the link; nothing about the patient (R6)."""
+                locale: str = "nb", code: str = "", address: str = "") -> str:
+    """The SMS body: neutral sender, local date and time, the link and the code that goes with it
+    (links.code_of) with the address to type it at; nothing about the patient (R6)."""
     # Deliberately no parameter for a name, alias, department or note: what cannot be passed in
     # cannot leak into an SMS that a wrong number, a shared phone or a lock screen may show.
     if starts_at.tzinfo is None:
@@ -55,6 +56,8 @@ def render_text(*, sender_name: str, starts_at: datetime, time_zone: str, link: 
         "date": day,
         "time": time,
         "link": link,
+        "code": code,
+        "address": address,
     }
     # One line whatever the translation does: a stray newline would only cost septets.
     return " ".join(text.split())

@@ -76,6 +76,7 @@ TEST_CONFIG = {
     "EXTRA_HOSTS": "127.0.0.1",
     # Thousands of requests from 127.0.0.1: rate limits are off unless a test turns them on.
     "RATE_LIMITS": False,
+    "CODE_ANSWER_SECONDS": 0,  # a typed code's answer waits this long; the tests of that set their own
 }
 
 

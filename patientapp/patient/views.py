@@ -1,14 +1,15 @@
 """The patient's invitation: the link from the SMS, the landing page, calendar and QR code."""
 from __future__ import annotations
 
+import time
 from urllib.parse import urlsplit
 
 import qrcode
 import qrcode.image.svg
-from flask import Response, current_app, g, redirect, url_for
+from flask import Response, abort, current_app, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from .. import i18n, ics, invitations, links, patient_session
+from .. import csrf, device_codes, i18n, ics, invitations, links, patient_session
 from ..db import get_session
 from ..models import Invitation, utcnow
 from . import bp
@@ -61,6 +62,66 @@ def landing():
     return current_app.extensions["patientapp.pages"].render(
         "patient/landing.html", (page, guides, help_topics), page=page, guides=guides, help_topics=help_topics,
         qr_minutes=current_app.config["QR_LINK_MAX_AGE_SECONDS"] // 60)
+
+
+@bp.post("/visit/device-code")
+def device_code():
+    """A short code to open this visit on a PC or tablet instead of typing the long link."""
+    invitation = patient_session.current_invitation(write=True)
+    if invitation is None:
+        return patient_session.invalid_link()
+    code, expires = device_codes.issue(g.db_session, invitation, current_app.config["SECRET_KEY"], utcnow())
+    g.db_session.commit()
+    minutes = int((expires - utcnow()).total_seconds() // 60) or 1
+    return render_template("patient/device-code.html", code=device_codes.grouped(code), minutes=minutes,
+                           address=_short_address())
+
+
+@bp.get("/code")
+@bp.get("/kode")
+def code_form():
+    """Where a PC or tablet takes over a visit: type the code from the phone."""
+    return render_template("patient/code.html", address=_short_address())
+
+
+@bp.post("/code")
+@csrf.exempt
+def enter_code():
+    """A typed code: the same time and the same answer for every code that does not work (R4).
+
+    The form is on the start page, which the service worker keeps and every process must render
+    alike (pwa: its version is a hash of the pages), so it carries no CSRF token; a form sent from
+    another site is refused by its Origin (or Referer) instead, as OWASP's header check does."""
+    if not _sent_from_here():
+        abort(400)
+    started = time.monotonic()
+    db = get_session(write=True)
+    typed, key = request.form.get("code", ""), current_app.config["SECRET_KEY"]
+    # Six digits from a phone (device_codes.py), or the letter's and the SMS's ten characters (links.py).
+    if links.normalise_code(typed) is not None:
+        invitation = invitations.find_by_code(db, typed, key)
+    else:
+        invitation = device_codes.redeem(db, typed, key, utcnow())
+    if invitation is not None and patient_session.window().is_open(invitation, utcnow()):
+        answer = _enter(invitation)  # a session of this device's own; the other device keeps its
+    else:
+        db.commit()  # a used code is gone, whether or not its invitation still works
+        answer = render_template("patient/code.html", address=_short_address(), failed=True), 400
+    time.sleep(max(0.0, float(current_app.config["CODE_ANSWER_SECONDS"]) - (time.monotonic() - started)))
+    return answer
+
+
+def _sent_from_here() -> bool:
+    here = request.host_url.rstrip("/")
+    origin = request.headers.get("Origin")
+    if origin is not None:
+        return origin == here
+    referer = request.headers.get("Referer") or ""
+    return referer == here or referer.startswith(here + "/")
+
+
+def _short_address() -> str:
+    return links.short_address(current_app.config["PUBLIC_BASE_URL"])
 
 
 @bp.get("/visit/calendar.ics")

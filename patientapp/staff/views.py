@@ -13,7 +13,7 @@ from markupsafe import Markup
 from sqlalchemy import select
 from wtforms import SelectChoice
 
-from .. import appointment, audit, i18n, invitations, knocks, paths, rooms, sms, staff_access, timefmt
+from .. import appointment, audit, i18n, invitations, knocks, links, paths, rooms, sms, staff_access, timefmt
 from ..db import get_session
 from ..models import Clinic, Invitation, Knock, Passkey, Staff, utcnow
 from . import bp
@@ -63,6 +63,16 @@ def _own_invitation(invitation_id: int) -> Invitation:
     if invitation is None or invitation.clinic_id != g.staff.clinic_id:
         abort(404)
     return invitation
+
+
+def _code_key() -> str:
+    """The key of the typeable codes' HMACs (links.code_digest): the app's secret."""
+    return current_app.config["SECRET_KEY"]
+
+
+def _typeable_code(token: str) -> str:
+    """The code that goes with the link, to type instead (links.code_of), grouped for reading."""
+    return links.grouped_code(links.code_of(token))
 
 
 def _link(token: str) -> str:
@@ -246,7 +256,7 @@ def new_invitation():
         db = get_session(write=True)
         invitation, token = invitations.create_invitation(db, clinic, *times, form.language.data,
                                                      label=form.label.data or None, room_ref=form.room.data or None,
-                                                     now=utcnow(), horizon=_horizon())
+                                                     now=utcnow(), horizon=_horizon(), code_key=_code_key())
         audit.staff_action(db, "invitation-create", invitation_id=invitation.id)
         db.commit()
         if form.once.data:
@@ -262,13 +272,17 @@ def new_invitation():
 
 
 def _sms_text(invitation: Invitation, token: str) -> str:
-    """The SMS in the patient's language: neutral sender, date, time, link; nothing else (R6)."""
+    """The SMS in the patient's language: neutral sender, date, time, link and its code; nothing else (R6)."""
     with i18n.force_language(invitation.language):
         template = _("Video appointment with %(clinic)s %(date)s at %(time)s. Open: %(link)s",
                      clinic="%(clinic)s", date="%(date)s", time="%(time)s", link="%(link)s")
+        # For a phone that cannot open links: the code, typed at the service's address on a PC.
+        template += " " + _("No smartphone? Type the code %(code)s at %(address)s",
+                            code="%(code)s", address="%(address)s")
     return sms.render_text(sender_name=invitation.clinic.display_name, starts_at=invitation.starts_at,
                            time_zone=invitation.clinic.time_zone, link=_link(token), template=template,
-                           locale=i18n.LANGUAGES[invitation.language].format_locale)
+                           locale=i18n.LANGUAGES[invitation.language].format_locale, code=_typeable_code(token),
+                           address=links.short_address(current_app.config["PUBLIC_BASE_URL"]))
 
 
 def _result(invitation: Invitation, token: str, sent: str | None = None, sms_form: SmsForm | None = None, status=200):
@@ -277,6 +291,8 @@ def _result(invitation: Invitation, token: str, sent: str | None = None, sms_for
     encoding, count, units = sms.segments(text)
     sms_form = sms_form or SmsForm(token=token, formdata=None)
     return render_template("staff/invitation-result.html", invitation=invitation, link=link, token=token,
+                           code=_typeable_code(token),
+                           address=links.short_address(current_app.config["PUBLIC_BASE_URL"]),
                            sms_text=text, sms_encoding=encoding, sms_segments=count, sms_units=units,
                            qr=qr_svg(link), sms_form=sms_form, sent=sent,
                            letter_form=LinkForm(token=token, formdata=None)), status
@@ -323,6 +339,8 @@ def letter(invitation_id: int):
     language, link = i18n.LANGUAGES[invitation.language], _link(form.token.data)
     with i18n.force_language(invitation.language):
         return render_template("staff/letter.html", invitation=invitation, letter_lang=language, link=link,
+                               code=_typeable_code(form.token.data),
+                               address=links.short_address(current_app.config["PUBLIC_BASE_URL"]),
                                qr=qr_svg(link), page=appointment.landing(invitation, language.format_locale, utcnow()))
 
 
@@ -377,7 +395,7 @@ def new_link(invitation_id: int):
     """A new link for a wrong number: the old link, its sessions and its QR and calendar links stop working."""
     db = get_session(write=True)
     invitation = _own_invitation_for("replace-link")
-    token = invitations.replace_link(db, invitation, utcnow())
+    token = invitations.replace_link(db, invitation, utcnow(), code_key=_code_key())
     audit.staff_action(db, "invitation-new-link", invitation_id=invitation.id)
     db.commit()
     return _result(invitation, token)
@@ -389,7 +407,7 @@ def another_link(invitation_id: int):
     db = get_session(write=True)
     invitation = _own_invitation_for("another-link")
     try:
-        token = invitations.another_link(invitation, utcnow())
+        token = invitations.another_link(invitation, utcnow(), code_key=_code_key())
     except invitations.TooManyLinks:
         db.rollback()
         return render_template("staff/invitation.html", **_invitation_page(invitation),

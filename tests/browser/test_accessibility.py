@@ -52,12 +52,31 @@ PUBLIC_PAGES = [
     Visit("guide index", "/guide"),
     Visit("guide", "/guide/no-picture"),
     Visit("public check", "/check", ready="[data-check=browser]:not([data-status=pending])"),
+    Visit("code form", "/code"),
+    Visit("code form, a code that does not work", None, lambda j: _wrong_code(j.page), status=None, langs=STATE_LANGS),
     Visit("not found (404)", "/no-such-page", status=404),
     Visit("server error (500)", "/__test/boom", status=500, langs=STATE_LANGS),
     Visit("offline page", "/offline/{lang}"),
     Visit("embedded guides", "/embed/test/{lang}/"),
     Visit("embedded check", "/embed/test/{lang}/check", ready="[data-check=browser]:not([data-status=pending])"),
 ]
+
+
+def _wrong_code(page):
+    page.goto("/code")
+    page.locator("#device-code").fill("12345")
+    page.locator("form[action='/code'] button[type=submit]").click()
+    page.wait_for_selector("#device-code-error")
+
+
+def _device_code(journey):
+    """The landing page's "Use a PC or tablet instead" (in its fold): the page with the code."""
+    page = journey.page
+    page.goto("/visit")
+    form = page.locator("form[action='/visit/device-code']")
+    form.locator("xpath=ancestor::details").locator("summary").click()
+    form.locator("button").click()
+    page.wait_for_selector(".pa-code-show--code")
 
 
 def _set_knock(journey, **fields):
@@ -103,6 +122,7 @@ def _too_early(journey):
 # The patient's pages in the order a patient meets them; later states build on earlier ones.
 PATIENT_PAGES = [
     Visit("landing", "/visit"),
+    Visit("device code", None, _device_code, status=None),
     Visit("check", "/visit/check", ready="[data-check=browser]:not([data-status=pending])"),
     Visit("wait: consent", "/visit/wait", ready=".pa-js-step-consent"),
     Visit("wait: waiting", None, _knock, ready=".pa-js-step-wait[data-state=waiting]"),

@@ -98,6 +98,7 @@ class Endpoint:
     changes: frozenset = frozenset()  # tables an accepted request may change
     refusal_may: frozenset = frozenset()  # tables a refused one may change, by design (see module doc)
     before: str | None = None      # a request that sets the scene (a WebAuthn challenge)
+    headers: dict = field(default_factory=dict)  # what a browser always sends (the Origin of a form)
 
     def __repr__(self):
         return f"{self.method} {self.path}"
@@ -133,6 +134,9 @@ ENDPOINTS = [
     Endpoint("/api/visit/status", "GET", "/api/visit/status", "patient", {"seen": hostile_text}, body="query",
              changes=frozenset({"knocks"})),
     Endpoint("/visit", "GET", "/visit", "patient", {"lang": _values("ar", "pl")}, body="query"),
+    Endpoint("/visit/device-code", "POST", "/visit/device-code", "patient", changes=frozenset({"device_codes"})),
+    Endpoint("/code", "POST", "/code", "anyone", {"code": _values("123456", "ABCDE FGHJK", "١٢٣ ٤٥٦", "abcde-fghjk")},
+             changes=frozenset({"device_codes"}), headers={"Origin": "http://localhost"}),
     Endpoint("/", "GET", "/", "anyone", {"lang": _values("ar", "so", "ur")}, body="query"),
     Endpoint("/guide", "GET", "/guide", "anyone", {"lang": _values("en")}, body="query"),
     Endpoint("/check", "GET", "/check", "anyone", {"lang": _values("en")}, body="query"),
@@ -248,7 +252,7 @@ NO_INPUT = {"/staff/", "/staff/api/dashboard", "/staff/emergency", "/staff/enrol
             "/healthz", "/readyz", "/visit/calendar.ics", "/visit/check", "/visit/go", "/visit/qr.svg",
             "/visit/wait", "/visit/withdrawn", "/embed/embed.js", "/static/<path:filename>", "/dev/video-room",
             "/guide/<slug>", "/i/<path:token>", "/d/<path:signed>", "/manifest-<lang>.webmanifest",
-            "/offline/<lang>", "/sw-<lang>.js", "/staff/enrol/<path:token>", "/__test/boom"}
+            "/offline/<lang>", "/sw-<lang>.js", "/staff/enrol/<path:token>", "/__test/boom", "/code", "/kode"}
 GET_FORMS = {"/staff/invitations/new", "/staff/invitations/<int:invitation_id>/edit", "/staff/rooms", "/staff/clinic",
              "/staff/team", "/staff/website/sections/<lang>", "/visit/withdraw"}
 
@@ -424,7 +428,7 @@ def send(world: World, endpoint: Endpoint, request):
     ids = world.ids
     path = endpoint.path.format(**{k: quote(str(v), safe="") for k, v in ids.items()})
     values = {name: [_fill(v, ids) for v in vs] for name, vs in fields.items()}
-    headers = {}
+    headers = dict(endpoint.headers)
     bad = "IjBhZDQ1ZjYi.aw4T6Q.bad" if csrf_mode == "bad" else None
     other = world.patient_csrf if endpoint.who != "patient" else world.staff_csrf
     csrf_value = {"header": token, "field": token, "bad": bad, "other": other, "both-different": token}.get(csrf_mode)

@@ -48,6 +48,7 @@ def test_route_inventory(app):
         "GET /api/check/ping",
         "GET /api/visit/status",
         "GET /check",
+        "GET /code",
         "GET /d/<path:signed>",
         "GET /dev/video-room",
         "GET /embed/<clinic>/",
@@ -59,6 +60,7 @@ def test_route_inventory(app):
         "GET /guide/<slug>",
         "GET /healthz",
         "GET /i/<path:token>",
+        "GET /kode",
         "GET /manifest-<lang>.webmanifest",
         "GET /offline/<lang>",
         "GET /readyz",
@@ -94,6 +96,7 @@ def test_route_inventory(app):
         "POST /api/visit/check",
         "POST /api/visit/handoff-failed",
         "POST /api/visit/knock",
+        "POST /code",
         "POST /csp-report",
         "POST /staff/api/knocks/<int:knock_id>/<action>",
         "POST /staff/api/preferences",
@@ -115,6 +118,7 @@ def test_route_inventory(app):
         "POST /staff/webauthn/register/options",
         "POST /staff/webauthn/register/verify",
         "POST /staff/website/origins/<int:origin_id>/delete",
+        "POST /visit/device-code",
         "POST /visit/withdraw",
     ]
     assert not [r for r in routes if "password" in r or "otp" in r]

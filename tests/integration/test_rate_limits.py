@@ -254,6 +254,17 @@ def test_speed_samples_are_limited_per_address(limited):
     assert answers == [200] * 30 + [429]
 
 
+def test_device_codes_are_limited_per_address(limited):
+    """Six digits are guessable in principle (device_codes.py): ten guesses a minute per address."""
+    limited.config["CODE_ANSWER_SECONDS"] = 0
+    client = limited.test_client()
+    answers = [client.post("/code", data={"code": f"{n:06d}"}, headers={"Accept-Language": "en", "Origin": "http://localhost"})
+               for n in range(11)]
+    assert [a.status_code for a in answers] == [400] * 10 + [429]
+    assert "This code does not work" in answers[0].get_data(as_text=True)
+    assert limited.test_client().get("/code").status_code == 200  # the form itself is not counted
+
+
 # -- storage ---------------------------------------------------------------------------------------
 
 def test_two_app_objects_on_one_redis_share_their_counts(app, database_url, tmp_path, redis_prefix):

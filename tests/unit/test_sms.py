@@ -67,7 +67,8 @@ def test_render_text_is_neutral_and_fits_two_gsm_segments():
 
 def test_render_text_cannot_take_patient_data():
     params = inspect.signature(render_text).parameters
-    assert set(params) == {"sender_name", "starts_at", "time_zone", "link", "template", "locale"}
+    # The code (links.code_of) and the service's address follow from the link: nothing about the patient.
+    assert set(params) == {"sender_name", "starts_at", "time_zone", "link", "template", "locale", "code", "address"}
     assert all(p.kind is inspect.Parameter.KEYWORD_ONLY for p in params.values())
     for extra in ({"patient_name": "Kari Nordmann"}, {"label": "Psykiatri"}, {"note": "diabetes"}):
         with pytest.raises(TypeError):
