@@ -21,7 +21,7 @@ from ..models import Clinic, Invitation, Knock
 STALE_AFTER = timedelta(seconds=20)  # a waiting patient not heard from in this long may have lost the page
 # A board with no news of its clinic is still built again after this long: the waits, "last seen" and
 # the lapses move on with the clock alone.
-REBUILD_AFTER_SECONDS = 10.0
+REBUILD_AFTER_SECONDS = 15.0
 
 
 # An invitation's state as staff read it: the dashboard's word when no knock says more, and the
@@ -82,7 +82,8 @@ def state_label(invitation: Invitation, knock: Knock | None) -> tuple[str, str]:
         return BY_KNOCK[knock.state][0], words[f"knock:{knock.state}"]
     if invitation.check_summary:
         return "checked", words["checked"]
-    state = invitation.state if invitation.state in (invitations.OPENED, invitations.COMPLETED) else invitations.SCHEDULED
+    shown = (invitations.OPENED, invitations.COMPLETED)
+    state = invitation.state if invitation.state in shown else invitations.SCHEDULED
     return BY_INVITATION[state][0], words[f"state:{state}"]
 
 

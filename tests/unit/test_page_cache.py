@@ -5,12 +5,12 @@ from datetime import timedelta
 from patientapp import page_cache
 
 
-def test_each_response_gets_its_own_nonce_and_a_change_renders_anew(app, invitation_factory, db):
+def test_each_response_gets_its_own_nonce_and_a_change_renders_anew(app, invitation_factory, db, monkeypatch):
     from sqlalchemy import text
 
     _, token = invitation_factory.create(language="nb", starts_in=timedelta(hours=3))
     # The rename below is not news (link_memory.py keeps what was read for a while): read every time.
-    app.extensions["patientapp.links"].max_age = 0
+    monkeypatch.setattr(app.extensions["patientapp.links"], "max_age", 0)
     client = app.test_client()
     client.get(f"/i/{token}")
     first, second = client.get("/visit").get_data(as_text=True), client.get("/visit").get_data(as_text=True)
