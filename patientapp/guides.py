@@ -6,19 +6,24 @@ from pathlib import Path
 
 from markupsafe import Markup
 
-from .sanitise import markdown_html
+from .sanitise import PictureUrl, markdown_html
 
 # The order here is the order of the index. Group "guide": read before and after;
 # group "help": troubleshooting, each topic its own page so other pages can link to it.
 GUIDES: tuple[tuple[str, str], ...] = (
+    ("is-video-right", "guide"),
     ("before", "guide"),
     ("during", "guide"),
+    ("video-join", "guide"),
+    ("video-whereby", "guide"),
     ("after", "guide"),
     ("privacy", "guide"),
     ("consent", "guide"),
     ("payment", "guide"),
     ("from-pc", "guide"),
     ("relatives", "guide"),
+    ("interpreters", "guide"),
+    ("health-workers", "guide"),
     ("no-picture", "help"),
     ("no-sound", "help"),
     ("echo", "help"),
@@ -51,7 +56,7 @@ class GuideFormatError(ValueError):
     pass
 
 
-def parse(slug: str, lang: str, text: str) -> Guide:
+def parse(slug: str, lang: str, text: str, picture_url: PictureUrl | None = None) -> Guide:
     """Split a guide file into title (the one '# ' line), summary (next paragraph) and body."""
     lines = text.strip().splitlines()
     if not lines or not lines[0].startswith("# "):
@@ -61,13 +66,14 @@ def parse(slug: str, lang: str, text: str) -> Guide:
     summary = body.split("\n\n", 1)[0].strip()
     if not summary or summary.startswith("#"):
         raise GuideFormatError(f"{lang}/{slug}.md needs a one-sentence summary after the title")
-    return Guide(slug, lang, GROUP[slug], title, summary, markdown_html(body))
+    return Guide(slug, lang, GROUP[slug], title, summary, markdown_html(body, picture_url))
 
 
 class GuideLibrary:
     """Every guide in every language, held in memory."""
 
-    def __init__(self, content_dir: Path, languages: tuple[str, ...], fallback: str = "en"):
+    def __init__(self, content_dir: Path, languages: tuple[str, ...], fallback: str = "en",
+                 picture_url: PictureUrl | None = None):
         self.content_dir = content_dir
         self.languages = languages
         self.fallback = fallback
@@ -76,7 +82,7 @@ class GuideLibrary:
             for slug in SLUGS:
                 path = content_dir / lang / f"{slug}.md"
                 if path.is_file():
-                    self.guides[(lang, slug)] = parse(slug, lang, path.read_text(encoding="utf-8"))
+                    self.guides[(lang, slug)] = parse(slug, lang, path.read_text(encoding="utf-8"), picture_url)
 
     def missing(self) -> list[str]:
         return [f"{lang}/{slug}.md" for lang in self.languages for slug in SLUGS if (lang, slug) not in self.guides]

@@ -15,6 +15,9 @@ from .config import DEFAULT_ROOM_HOSTS, LOCAL_HOSTS
 
 DEFAULT_ALLOWLIST = list(DEFAULT_ROOM_HOSTS)
 PROVIDERS = ("pexip", "whereby", "template")
+# The guide to each provider's own screens, after the hand-off (content/<lang>/<slug>.md). Join i
+# helsenett is Pexip's web app; a template room (a clinic's own service) has none.
+PROVIDER_GUIDES = {"pexip": "video-join", "whereby": "video-whereby"}
 # Whereby's documented `lang` values include English, Norwegian ("nb") and Polish among our six
 # languages. Arabic, Somali and Urdu are left out of the URL so that Whereby falls back to the
 # browser's language instead of erroring.
@@ -28,6 +31,11 @@ PEXIP_LINK_STYLES = ("webapp1", "webapp2", "webapp3")
 SECRET_KEYS = {"hostroomurl", "hostpin", "hostkey"}
 
 KEY = re.compile(r"[a-z0-9-]{1,30}")
+
+
+def guide_for(room: dict | None) -> str | None:
+    """The slug of the guide to this room's video service, if we have one."""
+    return PROVIDER_GUIDES.get((room or {}).get("provider", ""))
 HOST = re.compile(r"[a-z0-9-]+(\.[a-z0-9-]+)*")
 ALIAS = re.compile(r"[A-Za-z0-9._@-]{1,64}")
 SUBDOMAIN = re.compile(r"[a-z0-9-]{1,63}")

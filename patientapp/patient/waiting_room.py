@@ -49,7 +49,8 @@ def wait():
                                         invitation.clinic.time_zone, i18n.current().format_locale, utcnow())
     # The page may look up the video service before handing over, to tell the patient if it is down (R59).
     g.csp_connect_extra = _origin(room_url_for(invitation))
-    return render_template("patient/wait.html", page=page, opens_at=opens_at.start,
+    room_guide = rooms.guide_for(rooms.find_room(invitation.clinic.room_settings, invitation.room_ref))
+    return render_template("patient/wait.html", page=page, opens_at=opens_at.start, room_guide=room_guide,
                            can_knock=utcnow() >= knocks.knock_opens_at(invitation),
                            consent_version=knocks.CONSENT_VERSION,
                            lapse_minutes=max(1, current_app.config["KNOCK_LAPSE_SECONDS"] // 60))

@@ -151,3 +151,24 @@ def test_the_dashboard_counts_with_every_plural_form(sign_in, lang):
     assert all("{n}" in text for category, text in forms.items() if category not in ("zero", "one", "two"))
     if lang == "pl":  # "3 pacjenci pukają", "5 pacjentów puka"
         assert forms["few"] != forms["many"]
+
+
+def test_the_waiting_room_leads_to_the_guide_for_the_clinics_video_service(app, invitation_factory, db):
+    """Issue 18: patients get lost in the video service's own screens; the waiting room links the
+    guide for the clinic's provider, and a clinic's own service (a template room) gets none."""
+    from patientapp.models import Invitation
+    from tests.integration.helpers import PEXIP
+
+    whereby = {"key": "w", "label": "W", "provider": "whereby", "subdomain": "nordby", "room": "rom-1"}
+    template = {"key": "t", "label": "T", "provider": "template", "template": "https://video.nordby.example/{name}"}
+    for room, slug in ((PEXIP, "video-join"), (whereby, "video-whereby"), (template, None)):
+        invitation, token = invitation_factory.create(language="en", starts_in=timedelta(minutes=10),
+                                                      room_settings={"rooms": [PEXIP, whereby, template]})
+        db.execute(Invitation.__table__.update().where(Invitation.id == invitation.id).values(room_ref=room["key"]))
+        db.commit()
+        patient = app.test_client()
+        patient.get(f"/i/{token}")
+        page = patient.get("/visit/wait").get_data(as_text=True)
+        for guide in ("video-join", "video-whereby"):
+            assert (f'href="/guide/{guide}"' in page) == (guide == slug), (room["provider"], guide)
+        assert "allow the camera and microphone again" in page  # the two lines shown when let in

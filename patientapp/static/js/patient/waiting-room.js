@@ -236,6 +236,7 @@ class WaitingRoom {
     const $device = this.$('.pa-js-device');
     $device.textContent = this.text[platform === 'ios' ? 'deviceIos' : platform === 'android' ? 'deviceAndroid' : 'deviceOther'];
     $device.hidden = false;
+    this.$('.pa-js-next').hidden = false;
     if (document.hidden) {
       // In a background tab: a sound and a new title, so the patient notices it is their turn.
       document.title = `${this.text.titleTurn} – ${this.baseTitle}`;
