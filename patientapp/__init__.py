@@ -28,6 +28,7 @@ from . import (
     logs,
     page_cache,
     paths,
+    pictures,
     security,
     sms,
     status_hold,
@@ -101,7 +102,8 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     # Guides are parsed and sanitised once, here, not per request.
     content_dir = Path(app.config["CONTENT_DIR"] or REPO_ROOT / "content")
-    app.extensions["patientapp.guides"] = guides.GuideLibrary(content_dir, tuple(i18n.LANGUAGES))
+    app.extensions["patientapp.guides"] = guides.GuideLibrary(content_dir, tuple(i18n.LANGUAGES),
+                                                              picture_url=_picture_url(app))
 
     _template_helpers(app)
     errors.init_app(app)
@@ -160,6 +162,15 @@ def _waiting_room_news(app: Flask) -> None:
     app.extensions["patientapp.watch"] = watch
     app.extensions["patientapp.news"] = news
     app.extensions["patientapp.links"] = link_memory.LinkMemory(watch, news)
+
+
+def _picture_url(app: Flask):
+    """A guide's picture by name: its fingerprinted address (assets.py) and whether it mirrors."""
+    def url(name: str) -> tuple[str, bool] | None:
+        picture = pictures.PICTURES.get(name)
+        asset = app.extensions["patientapp.assets"].by_name.get(picture.path) if picture else None
+        return None if asset is None else (f"{app.static_url_path}/{asset.public_name}", picture.mirror)
+    return url
 
 
 def _hold_capacity(settings) -> int:

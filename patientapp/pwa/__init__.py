@@ -4,7 +4,7 @@ Plain values only; the routes that serve them are in `pwa/views.py`. What may be
 patient's device is decided here, in one place (SECURITY.md R57–R58):
 
 - Kept: for the patient's one language, the start page, the guide index, every guide (consent and
-  privacy included), the offline page, the manifest, the stylesheet, the icons and the
+  privacy included) with their pictures, the offline page, the manifest, the stylesheet, the icons and the
   registration script. All public; fetched without cookies.
 - Never kept, never even answered from a cache: the link paths `/i/` and `/d/`, `/visit…` (the
   patient's own pages), `/api/` (answers about one patient) and `/staff` (the workspace).
@@ -26,6 +26,7 @@ from pathlib import Path
 from .. import paths
 from ..guides import SLUGS
 from ..i18n import Language
+from ..pictures import PICTURES
 
 SOURCE = Path(__file__).with_name("service-worker.js")
 
@@ -38,6 +39,8 @@ STATIC_FILES = (
     "icons/icon-512.png",
     "icons/maskable-192.png",
     "icons/maskable-512.png",
+    # The guides' drawings (pictures.py): a kept guide must show its pictures offline too.
+    *(picture.path for picture in PICTURES.values()),
 )
 # Paths the service worker leaves alone. Navigations to the first three may be answered with the
 # offline page when the network fails, but their answers are never stored.

@@ -35,6 +35,7 @@ class Section:
     lists: list[str] = field(default_factory=list)  # "3 bulleted", "4 numbered", in document order
     guide_links: list[str] = field(default_factory=list)  # relative targets, in order
     phones: list[str] = field(default_factory=list)  # tel: targets, in order
+    pictures: list[str] = field(default_factory=list)  # picture:<name> (pictures.py), in order
 
 
 def skeleton(text: str) -> list[Section]:
@@ -63,6 +64,8 @@ def skeleton(text: str) -> list[Section]:
             section.lists[index] = f"{counts.pop()} {kind}"
         elif token.type == "inline":
             for child in token.children or ():
+                if child.type == "image":
+                    section.pictures.append(str(child.attrGet("src") or ""))
                 if child.type == "link_open":
                     href = str(child.attrGet("href") or "")
                     (section.phones if href.startswith("tel:") else section.guide_links).append(href)
@@ -94,6 +97,7 @@ def differences(reference: list[Section], translation: list[Section]) -> list[st
             ("lists", ref.lists, got.lists),
             ("guide links", ref.guide_links, got.guide_links),
             ("phone links", ref.phones, got.phones),
+            ("pictures", ref.pictures, got.pictures),
         ):
             if ref_items != got_items:
                 found.append(
@@ -160,3 +164,30 @@ def test_every_language_has_every_guide_to_compare():
     for lang in (REFERENCE, *TRANSLATIONS):
         for slug in SLUGS:
             assert (CONTENT / lang / f"{slug}.md").is_file(), f"{lang}/{slug}.md is missing"
+
+
+def test_a_translation_without_the_english_guides_picture_is_found():
+    english = "# T\n\nS.\n\n## Light\n\n![A lamp in front lights your face.](picture:light-front)\n"
+    other = "# T\n\nS.\n\n## Lys\n\nEn lampe foran deg.\n"
+    assert differences(skeleton(english), skeleton(other)) == [
+        'in section 1 ("Light" / "Lys"): English has pictures [\'picture:light-front\'], the translation has none']
+
+
+def test_every_picture_a_guide_shows_exists_and_has_words():
+    """A guide may show only our own pictures (pictures.py), each with its alt text in that language."""
+    from patientapp.pictures import PICTURES
+
+    static = Path(__file__).resolve().parents[2] / "patientapp/static"
+    for name, picture in PICTURES.items():
+        svg = (static / picture.path).read_text(encoding="utf-8")
+        assert "<text" not in svg and "<script" not in svg and "href=\"http" not in svg, name
+        assert len(svg.encode()) < 2048, f"{name}: {len(svg.encode())} bytes"
+    for lang in i18n.LANGUAGES:
+        for slug in SLUGS:
+            for token in _MARKDOWN.parse(read(lang, slug)):
+                for child in token.children or ():
+                    if child.type == "image":
+                        src = str(child.attrGet("src") or "")
+                        name = src.removeprefix("picture:")
+                        assert src.startswith("picture:") and name in PICTURES, (lang, slug, src)
+                        assert len("".join(c.content for c in child.children or ()).strip()) >= 10, (lang, slug, src)

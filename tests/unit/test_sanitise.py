@@ -79,3 +79,21 @@ def test_guide_format_is_enforced():
         parse("before", "en", "No title\n")
     with pytest.raises(ValueError):
         parse("before", "en", "# Title\n\n## Heading straight away\n")
+
+
+def test_only_our_pictures_become_images_and_only_in_the_guides():
+    """pictures.py: `![alt](picture:<name>)` is an <img> of ours in a guide; in a clinic's own text,
+    and for any other address, only the alt text stays."""
+    from patientapp.sanitise import markdown_html
+
+    ours = lambda name: ("/static/pictures/light-front.0123456789ab.svg", False) if name == "light-front" else None  # noqa: E731
+    guide = markdown_html("![A lamp in front lights your face.](picture:light-front)", ours)
+    assert '<img src="/static/pictures/light-front.0123456789ab.svg" alt="A lamp in front lights your face."' in guide
+    assert 'loading="lazy"' in guide
+    for source in ("![x y z](picture:nope)", "![x y z](https://evil.example/a.png)", "![x y z](/static/pictures/a.svg)",
+                   '![x" onerror="alert(1)](picture:light-front)'):
+        for html in (markdown_html(source, ours), markdown_html(source)):
+            assert 'onerror="' not in html  # in text or inside alt it is escaped, never an attribute
+            if "picture:light-front" not in source:
+                assert "<img" not in html
+    assert "<img" not in markdown_html("![A lamp.](picture:light-front)")  # a clinic's text: words only

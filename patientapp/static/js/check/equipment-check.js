@@ -167,8 +167,11 @@ class EquipmentCheck {
       width: isolate(this.messages.number(width, 0, false)), height: isolate(this.messages.number(height, 0, false)),
     }) : '');
     if (!this.light) {
+      // Light from behind is easier to see than to read about: the window picture shows it.
+      const $picture = this.sections.light.$root.querySelector('.pa-js-light-picture');
       this.light = new LightCheck(this.$video, (result) => {
         this.sections.light.set(result.status, this.t(`light.${result.kind}`));
+        if ($picture) $picture.hidden = result.kind !== 'backlit';
       });
     }
     this.light.start();
