@@ -70,9 +70,9 @@ def device_code():
     invitation = patient_session.current_invitation(write=True)
     if invitation is None:
         return patient_session.invalid_link()
-    code, expires = device_codes.issue(g.db_session, invitation, current_app.config["SECRET_KEY"], utcnow())
+    code, _expires = device_codes.issue(g.db_session, invitation, current_app.config["SECRET_KEY"], utcnow())
     g.db_session.commit()
-    minutes = int((expires - utcnow()).total_seconds() // 60) or 1
+    minutes = int(device_codes.LIFETIME.total_seconds() // 60)  # "10 minutes", not the 9 and a bit left
     return render_template("patient/device-code.html", code=device_codes.grouped(code), minutes=minutes,
                            address=_short_address())
 

@@ -65,7 +65,10 @@ def test_two_patients_on_the_same_cached_landing_page_each_get_their_own_form_to
 
 def test_a_new_code_ends_the_one_before(app, sign_in):
     app.config["CODE_ANSWER_SECONDS"] = 0
-    phone = _phone(app, sign_in())
+    phone = _phone(app, sign_in(), language="en")
+    landing = phone.get("/visit").get_data(as_text=True)
+    page = phone.post("/visit/device-code", data={"csrf_token": CSRF.search(landing).group(1)}).get_data(as_text=True)
+    assert "The code works once, for 10 minutes." in page  # its whole life, not what is left of it
     first, second = _code(phone), _code(phone)
     assert _type(app, first)[1].status_code == 400
     assert _type(app, second)[1].status_code == 303
