@@ -14,8 +14,6 @@ A code is a one-use capability for ten minutes, so it is sized and guarded again
 """
 from __future__ import annotations
 
-import hashlib
-import hmac
 import secrets
 import unicodedata
 from datetime import datetime, timedelta
@@ -23,6 +21,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from . import links
 from .models import DeviceCode, Invitation
 
 DIGITS = 6
@@ -37,7 +36,7 @@ def normalise(typed: str) -> str | None:
         return None
     digits = []
     for char in typed:
-        if char in " -.\u00a0\u2009\u202f\t":
+        if char in links.CODE_SEPARATORS:
             continue
         value = unicodedata.digit(char, None)
         if value is None:
@@ -53,7 +52,7 @@ def grouped(code: str) -> str:
 
 
 def _digest(secret_key: str, code: str) -> str:
-    return hmac.new(secret_key.encode("utf-8"), b"device-code:" + code.encode("ascii"), hashlib.sha256).hexdigest()
+    return links.keyed_digest(secret_key, "device-code", code)
 
 
 def issue(session: Session, invitation: Invitation, secret_key: str, now: datetime) -> tuple[str, datetime]:
@@ -86,7 +85,6 @@ def redeem(session: Session, typed: str, secret_key: str, now: datetime) -> Invi
     if found.expires_at < now or found.link_generation != (invitation.link_generation or 1):
         return None
     return invitation
-
 
 
 def purge_expired(session: Session, now: datetime) -> int:

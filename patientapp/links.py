@@ -78,8 +78,14 @@ def short_address(public_base_url: str) -> str:
     return base.netloc + base.path.rstrip("/")
 
 
+def keyed_digest(key: str, purpose: str, value: str) -> str:
+    """HMAC-SHA-256 of a short code, keyed with the app's secret: what is stored of a code too short
+    to keep as a plain hash (R2). `purpose` keeps one kind of code from standing for another."""
+    return hmac.new(key.encode("utf-8"), f"{purpose}:{value}".encode("ascii"), hashlib.sha256).hexdigest()
+
+
 def code_digest(key: str, code: str) -> str:
-    return hmac.new(key.encode("utf-8"), b"typeable-code:" + code.encode("ascii"), hashlib.sha256).hexdigest()
+    return keyed_digest(key, "typeable-code", code)
 
 
 def with_generation(ref: str, generation: int) -> str:

@@ -11,6 +11,8 @@ from bleach.html5lib_shim import Filter
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
+from . import pictures
+
 ALLOWED_TAGS = frozenset({
     "p", "br", "strong", "em", "ul", "ol", "li", "h2", "h3", "h4", "blockquote", "code", "pre",
     "hr", "a", "table", "thead", "tbody", "tr", "th", "td",
@@ -91,12 +93,13 @@ def _image(self, tokens, idx, options, env) -> str:
     alt = self.renderInlineAsText(token.children or [], options, env)
     src = token.attrGet("src") or ""
     found = None
-    if env.get("picture_url") and src.startswith("picture:"):
-        found = env["picture_url"](src.removeprefix("picture:"))
+    if env.get("picture_url") and src.startswith(pictures.SCHEME):
+        found = env["picture_url"](src.removeprefix(pictures.SCHEME))
     if found is None:
         return escape(alt)
     url, mirror = found
-    return (f'<img src="{escape(url)}" alt="{escape(alt)}" width="240" height="160" loading="lazy" decoding="async"'
+    return (f'<img src="{escape(url)}" alt="{escape(alt)}" width="{pictures.WIDTH}" height="{pictures.HEIGHT}"'
+            ' loading="lazy" decoding="async"'
             f' class="pa-picture{" pa-picture--mirror" if mirror else ""}">')
 
 

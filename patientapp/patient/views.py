@@ -97,9 +97,11 @@ def enter_code():
     started = time.monotonic()
     db = get_session(write=True)
     typed, key = request.form.get("code", ""), current_app.config["SECRET_KEY"]
-    # Six digits from a phone (device_codes.py), or the letter's and the SMS's ten characters (links.py).
-    if links.normalise_code(typed) is not None:
-        invitation = invitations.find_by_code(db, typed, key)
+    # The letter's and the SMS's ten characters (links.py), or six digits from a phone (device_codes.py):
+    # either way an HMAC and one query, whatever was typed (R4).
+    typeable = links.normalise_code(typed)
+    if typeable is not None:
+        invitation = invitations.find_by_code(db, typeable, key)
     else:
         invitation = device_codes.redeem(db, typed, key, utcnow())
     if invitation is not None and patient_session.window().is_open(invitation, utcnow()):
