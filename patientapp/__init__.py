@@ -29,6 +29,7 @@ from . import (
     page_cache,
     paths,
     pictures,
+    role_words,
     security,
     sms,
     status_hold,
@@ -250,6 +251,7 @@ def _template_helpers(app: Flask) -> None:
         phone_link=lambda phone: Markup('<a href="%s"><bdi dir="ltr">%s</bdi></a>') % (phone.href, phone.display),
         emergency_link=lambda: Markup('<a href="tel:113"><bdi dir="ltr">113</bdi></a>'),
         outbox_allowed=sms.outbox_allowed,
+        role_name=role_words.role_name,
     )
 
     @app.after_request

@@ -47,7 +47,12 @@ STAFF_ACTIONS: dict[str, frozenset[str]] = {
     "another-link": LIVE_STATES,
     "replace-link": LIVE_STATES,
     "cancel": LIVE_STATES,
+    "add-participant": LIVE_STATES,
+    "remove": LIVE_STATES,
 }
+# A participant's invitation follows the patient's appointment: it is moved, cancelled and joined
+# through the patient's; a participant is removed instead, the patient never (participants.py).
+PATIENT_ONLY_ACTIONS = frozenset({"reschedule", "cancel", "add-participant"})
 # Links that work at once for one invitation: enough for an SMS, a letter and a few resends.
 MAX_LINKS = 10
 
@@ -165,6 +170,9 @@ def looks_like_national_id(label: str) -> bool:
 
 def allowed(invitation: Invitation, action: str) -> bool:
     """May staff do `action` (one of STAFF_ACTIONS) to this invitation now?"""
+    participant = invitation.party_id is not None
+    if (participant and action in PATIENT_ONLY_ACTIONS) or (not participant and action == "remove"):
+        return False
     return invitation.state in STAFF_ACTIONS[action]
 
 
@@ -293,15 +301,20 @@ def reschedule(invitation: Invitation, starts_at: datetime, ends_at: datetime, l
     invitation.starts_at, invitation.ends_at = starts_at, ends_at
     invitation.language, invitation.label, invitation.room_ref = language, label or None, room_ref or None
     invitation.updated_at = now
+    from . import participants  # participants build on this module
+
+    participants.follow(invitation, now)
 
 
 def cancel(session: Session, invitation: Invitation, now: datetime) -> None:
-    """The clinic cancels: the link stops working at once (R3); a knock waiting or let in ends."""
-    from . import knocks  # the knocks' module builds on this one
+    """The clinic cancels: the link stops working at once (R3); a knock waiting or let in ends. The
+    participants' invitations end with the patient's (participants.py)."""
+    from . import knocks, participants  # both build on this module
 
     _require(invitation, "cancel")
     knocks.close_active(session, invitation, now)
     transition(invitation, CANCELLED, now)
+    participants.end_with(session, invitation, now)
 
 
 def replace_link(session: Session, invitation: Invitation, now: datetime, code_key: str | None = None) -> str:

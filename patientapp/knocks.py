@@ -8,10 +8,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, lazyload
 
-from . import invitations
+from . import invitations, participants
 from .db import begin_write
 from .models import Clinic, Invitation, Knock, Staff
 
@@ -44,6 +44,15 @@ def lock(db: Session, knock_: Knock, clinic: bool = False) -> None:
     if clinic:
         db.execute(select(Clinic.id).where(Clinic.id == knock_.invitation.clinic_id).with_for_update())
     db.execute(select(Invitation.id).where(Invitation.id == knock_.invitation_id).with_for_update())
+    db.expire_all()
+
+
+def lock_appointment(db: Session, patient: Invitation) -> None:
+    """Lock the clinic (admissions one at a time: one appointment per room) and every invitation of the
+    patient's appointment, then forget what was read before (as lock does for one knock)."""
+    db.execute(select(Clinic.id).where(Clinic.id == patient.clinic_id).with_for_update())
+    db.execute(select(Invitation.id).where(or_(Invitation.id == patient.id, Invitation.party_id == patient.id))
+               .with_for_update())
     db.expire_all()
 
 
@@ -117,13 +126,16 @@ def knock(db: Session, invitation: Invitation, consent_version: object, now: dat
 
 
 def room_busy(db: Session, invitation: Invitation) -> bool:
-    """Is another patient of this clinic admitted to the same room and not yet done? (R12, NHN: no early callers.)"""
+    """Is another patient of this clinic admitted to the same room and not yet done? (R12, NHN: no early
+    callers.) Everyone in one appointment shares its room: their admissions do not make it busy."""
     if not invitation.room_ref:
         return False
+    group = participants.group_id(invitation)
     other = db.scalar(
         select(Knock.id).join(Invitation, Knock.invitation_id == Invitation.id)
         .where(Invitation.clinic_id == invitation.clinic_id, Invitation.room_ref == invitation.room_ref,
-               Invitation.id != invitation.id, Knock.state == ADMITTED).limit(1))
+               Invitation.id != group, or_(Invitation.party_id.is_(None), Invitation.party_id != group),
+               Knock.state == ADMITTED).limit(1))
     return other is not None
 
 
@@ -154,6 +166,38 @@ def end(knock_: Knock, now: datetime) -> None:
         raise Refused("not-admitted")
     knock_.state = ENDED
     invitations.transition(knock_.invitation, invitations.COMPLETED, now)
+
+
+def party_knocks(db: Session, patient: Invitation) -> list[Knock]:
+    """The latest knock of each participant of the patient's appointment whose invitation still works."""
+    members = participants.live_party(patient)
+    latest = latest_knocks(db, [member.id for member in members])
+    return [latest[member.id] for member in members if member.id in latest]
+
+
+def end_appointment(db: Session, knock_: Knock, now: datetime) -> None:
+    """"Done" on the patient: the consultation is over for everyone let in with them, and the room is
+    free for the next appointment. On a participant: only they are done."""
+    end(knock_, now)
+    if knock_.invitation.party_id is None:
+        for other in party_knocks(db, knock_.invitation):
+            if other.state == ADMITTED:
+                end(other, now)
+
+
+def admit_all(db: Session, patient: Invitation, staff: Staff, now: datetime, override: bool = False) -> int:
+    """Let in everyone of the appointment who is knocking, the patient and the participants alike;
+    returns how many. The room is busy only if another appointment is in it (room_busy)."""
+    current = latest_knock(db, patient)
+    waiting = [knock_ for knock_ in [current, *party_knocks(db, patient)]
+               if knock_ is not None and refresh(knock_, now).state == WAITING]
+    if not waiting:
+        raise Refused("not-waiting")
+    if not override and room_busy(db, patient):
+        raise Refused("room-busy")
+    for knock_ in waiting:
+        admit(db, knock_, staff, now, override=True)  # the room was asked about once, for all of them
+    return len(waiting)
 
 
 def send_message(knock_: Knock, key: str, now: datetime) -> None:
@@ -215,15 +259,19 @@ def close_active(db: Session, invitation: Invitation, now: datetime) -> None:
 
 
 def withdraw(db: Session, invitation: Invitation, now: datetime) -> None:
-    """The patient withdraws consent: no reason needed, no consequence for treatment."""
+    """The patient withdraws consent: no reason needed, no consequence for treatment. Only the patient
+    may; everyone else's invitation to the appointment ends with it (participants.end_with)."""
     if invitation.state in (invitations.CANCELLED, invitations.EXPIRED):
         raise Refused("state")
+    if not participants.may_withdraw(invitation):
+        raise Refused("role", 403)
     if invitation.state != invitations.WITHDRAWN:
         invitations.transition(invitation, invitations.WITHDRAWN, now)
     invitation.withdrawn_at = invitation.withdrawn_at or now
     current = latest_knock(db, invitation)
     if current is not None and current.state in ACTIVE:
         current.state = WITHDRAWN
+    participants.end_with(db, invitation, now)
 
 
 def record_lapses(db: Session, seen: Iterable[Knock], now: datetime) -> bool:

@@ -40,13 +40,14 @@ class Link:
     clinic_phone: str
     clinic_time_zone: str
     read_at: float  # time.monotonic() before the read
+    role: str = "patient"  # participants.ROLES: whose page to show
 
     @classmethod
     def of(cls, invitation: Invitation, open_until: datetime, read_at: float) -> Link:
         clinic = invitation.clinic
         return cls(invitation.id, invitation.ref, invitation.link_generation or 1, invitation.language,
                    invitation.starts_at, invitation.ends_at, open_until, clinic.display_name, clinic.phone,
-                   clinic.time_zone, read_at)
+                   clinic.time_zone, read_at, invitation.role)
 
     def landing(self, locale: str, now: datetime) -> appointment.Landing:
         return appointment.describe(self.clinic_name, self.clinic_phone, self.clinic_time_zone, self.starts_at,

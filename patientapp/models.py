@@ -84,6 +84,15 @@ class Invitation(Base):
                       Index("ix_invitations_clinic_state_start", "clinic_id", "state", "starts_at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # Who this invitation is for (participants.ROLES). An appointment is the patient's invitation; the
+    # relative, interpreter or health worker who joins it has an invitation of their own (their own
+    # link, language, label, check and knock), whose `party_id` is the patient's (participants.py).
+    role: Mapped[str] = mapped_column(String(16), default="patient", server_default="patient")
+    party_id: Mapped[int | None] = mapped_column(ForeignKey("invitations.id", ondelete="CASCADE"),
+                                                 nullable=True, index=True)
+    # The name the video room shows for a participant, when staff typed one ("Tolk Amina"); otherwise
+    # their role in the clinician's language. Never the patient's: theirs is the deployment's.
+    call_name: Mapped[str | None] = mapped_column(String(40), nullable=True)
     # Random handle for cookies and signed links; not a capability on its own.
     ref: Mapped[str] = mapped_column(String(32), unique=True)
     # Raised when staff replace the link: patient sessions and signed QR/calendar links carry the
@@ -109,6 +118,9 @@ class Invitation(Base):
     clinic: Mapped[Clinic] = relationship(back_populates="invitations", lazy="joined")
     link_tokens: Mapped[list[InvitationLink]] = relationship(back_populates="invitation",
                                                              cascade="all, delete-orphan")
+    # The participants who join the patient's appointment (none on a participant's own invitation).
+    party: Mapped[list[Invitation]] = relationship(foreign_keys=[party_id], order_by="Invitation.id",
+                                                   lazy="select", passive_deletes=True)
 
 
 class InvitationLink(Base):

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from flask import current_app, g, render_template, session
 
-from . import i18n, invitations, link_memory
+from . import appointment, i18n, invitations, link_memory, participants
 from .db import get_session
 from .models import Invitation, utcnow
 from .paths import DEVICE_KEY, GENERATION_KEY, VISIT_KEY
@@ -92,6 +92,23 @@ def current_link() -> link_memory.Link | None:
 
 
 def invalid_link():
-    """One page and one status for every link that does not work (R4): nothing about why."""
+    """One page and one status for every link that does not work (R4): nothing about why. Except for
+    a participant whose session is open while the appointment ended with the patient's (withdrawn or
+    cancelled): they are told it is cancelled, not why (participants.cancelled_for)."""
+    cancelled = _cancelled_appointment()
+    if cancelled is not None:
+        g.invitation_language = cancelled.language
+        page = appointment.landing(cancelled, i18n.current().format_locale, utcnow())
+        return render_template("patient/cancelled.html", page=page), 410
     forget()
     return render_template("patient/link-invalid.html"), 410
+
+
+def _cancelled_appointment() -> Invitation | None:
+    ref = session.get(VISIT_KEY)
+    if not isinstance(ref, str):
+        return None
+    invitation = invitations.find_by_ref(get_session(), ref)
+    if invitation is None or session.get(GENERATION_KEY, 1) != (invitation.link_generation or 1):
+        return None
+    return invitation if participants.cancelled_for(invitation, window(), utcnow()) else None

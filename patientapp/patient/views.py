@@ -60,8 +60,8 @@ def landing():
     guides, help_topics = tuple(library.group("guide", lang)), tuple(library.group("help", lang))
     # The page follows from these (and the language and path): rendered once, served many times.
     return current_app.extensions["patientapp.pages"].render(
-        "patient/landing.html", (page, guides, help_topics), page=page, guides=guides, help_topics=help_topics,
-        qr_minutes=current_app.config["QR_LINK_MAX_AGE_SECONDS"] // 60)
+        "patient/landing.html", (page, guides, help_topics, link.role), page=page, guides=guides,
+        help_topics=help_topics, role=link.role, qr_minutes=current_app.config["QR_LINK_MAX_AGE_SECONDS"] // 60)
 
 
 @bp.post("/visit/device-code")

@@ -7,9 +7,22 @@ from urllib.parse import urlsplit
 
 from flask import Response, current_app, g, jsonify, redirect, render_template, request, url_for
 
-from .. import appointment, audit, concurrency, i18n, invitations, knocks, patient_session, rooms, status_hold, timefmt
+from .. import (
+    appointment,
+    audit,
+    concurrency,
+    i18n,
+    invitations,
+    knocks,
+    participants,
+    patient_session,
+    role_words,
+    rooms,
+    status_hold,
+    timefmt,
+)
 from ..db import begin_write, close_session, get_session
-from ..models import Invitation, utcnow
+from ..models import Invitation, Knock, Staff, utcnow
 from . import bp
 
 
@@ -24,13 +37,16 @@ def _origin(url: str | None) -> str | None:
     return f"{parts.scheme}://{parts.netloc}"
 
 
-def room_url_for(invitation: Invitation) -> str | None:
-    """The provider URL for this patient, checked against the allowlist again (R11); None if unusable."""
+def room_url_for(invitation: Invitation, knock_: Knock | None = None) -> str | None:
+    """The provider URL for this participant, checked against the allowlist again (R11); None if
+    unusable. The room shows them by their role in the language of the clinician who let them in."""
     room = rooms.find_room(invitation.clinic.room_settings, invitation.room_ref)
     if room is None:
         return None
+    clinician = get_session().get(Staff, knock_.admitted_by) if knock_ is not None and knock_.admitted_by else None
+    name = role_words.call_name(invitation, clinician.language if clinician else None)
     try:
-        return rooms.room_url(room, current_app.config["PATIENT_DISPLAY_NAME"], invitation.language,
+        return rooms.room_url(room, name, invitation.language,
                               current_app.config["ROOM_HOSTS"], current_app.config["ALLOW_LOCAL_ROOMS"])
     except rooms.RoomError:
         return None
@@ -51,6 +67,7 @@ def wait():
     g.csp_connect_extra = _origin(room_url_for(invitation))
     room_guide = rooms.guide_for(rooms.find_room(invitation.clinic.room_settings, invitation.room_ref))
     return render_template("patient/wait.html", page=page, opens_at=opens_at.start, room_guide=room_guide,
+                           role=invitation.role,
                            can_knock=utcnow() >= knocks.knock_opens_at(invitation),
                            consent_version=knocks.CONSENT_VERSION,
                            lapse_minutes=max(1, current_app.config["KNOCK_LAPSE_SECONDS"] // 60))
@@ -190,7 +207,7 @@ def status(invitation: Invitation, knock_) -> dict:
     answer = knocks.patient_view(invitation, knock_, utcnow(), patient_session.device())
     may_go_back = answer.pop("may_go_back", False)
     if answer["state"] == "admitted":
-        url = room_url_for(invitation)
+        url = room_url_for(invitation, knock_)
         if url:
             answer.update(room_url=url, handoff_url=url_for("patient.handoff"))
         else:
@@ -198,7 +215,7 @@ def status(invitation: Invitation, knock_) -> dict:
     elif answer["state"] == "joined":
         answer["admitted_at"] = timefmt.clock(knock_.admitted_at, invitation.clinic.time_zone,
                                               i18n.current().format_locale)
-        if may_go_back and room_url_for(invitation):
+        if may_go_back and room_url_for(invitation, knock_):
             answer["rejoin_url"] = url_for("patient.handoff")
     return answer
 
@@ -210,7 +227,7 @@ def handoff():
     if invitation is None:
         return patient_session.invalid_link()
     current = knocks.latest_knock(get_session(), invitation)
-    url = room_url_for(invitation)
+    url = room_url_for(invitation, current)
     if url is None or not knocks.take_handoff(current, utcnow(), patient_session.device()):
         get_session().rollback()
         return redirect(url_for("patient.wait"), code=303)
@@ -236,6 +253,8 @@ def withdraw_confirm():
     invitation = patient_session.current_invitation()
     if invitation is None:
         return patient_session.invalid_link()
+    if not participants.may_withdraw(invitation):  # only the patient decides
+        return redirect(url_for("patient.landing"), code=303)
     page = appointment.landing(invitation, i18n.current().format_locale, utcnow())
     return render_template("patient/withdraw.html", page=page)
 
@@ -246,6 +265,8 @@ def withdraw():
     invitation = patient_session.current_invitation(write=True)
     if invitation is None:
         return patient_session.invalid_link()
+    if not participants.may_withdraw(invitation):
+        return redirect(url_for("patient.landing"), code=303)
     try:
         knocks.withdraw(get_session(), invitation, utcnow())
     except knocks.Refused:

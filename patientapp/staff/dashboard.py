@@ -15,7 +15,7 @@ from markupsafe import Markup
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, lazyload
 
-from .. import equipment_check, i18n, invitations, knocks, rooms, timefmt
+from .. import equipment_check, i18n, invitations, knocks, participants, role_words, rooms, timefmt
 from ..models import Clinic, Invitation, Knock
 
 STALE_AFTER = timedelta(seconds=20)  # a waiting patient not heard from in this long may have lost the page
@@ -113,7 +113,8 @@ MESSAGES = ("late-5", "late-10", "late-15", "will-call")
 def row_words() -> dict:
     """The words of the rows' buttons and preset messages, in the staff member's language."""
     return {
-        "actions": {"admit": pgettext("button", "Let in"), "deny": _("Not now"), "end": pgettext("button", "Done")},
+        "actions": {"admit": pgettext("button", "Let in"), "deny": _("Not now"), "end": pgettext("button", "Done"),
+                    "admit-all": _("Let everyone in")},
         "messages": {"late-5": _("About 5 minutes late"), "late-10": _("About 10 minutes late"),
                      "late-15": _("About 15 minutes late"), "will-call": _("We will call you")},
     }
@@ -138,6 +139,19 @@ class Row:
     handoff_failed: bool = False
     url: str = ""
     actions: list[str] = field(default_factory=list)
+    role: str = participants.PATIENT
+    role_name: str = ""  # a participant's role in words; empty for the patient
+    # The participants of the patient's appointment, each a row of their own shown inside this one.
+    party: list[Row] = field(default_factory=list)
+
+    @property
+    def knocking_in_party(self) -> int:
+        """How many of the appointment are knocking: "Let everyone in" shows from two."""
+        return sum(member.state == "knocking" for member in [self, *self.party])
+
+    @property
+    def longest_wait(self) -> int:
+        return max((member.waiting_seconds or 0) for member in [self, *self.party])
 
 
 _ANY_ID = 987654321  # stands for an invitation's id in its page's address, made once per board
@@ -154,7 +168,10 @@ def row(invitation: Invitation, knock: Knock | None, now: datetime, address: str
                  time=f"{start:%H:%M}–{end:%H:%M}", language=i18n.LANGUAGES[invitation.language].name,
                  state=state, state_label=label, check=", ".join(item["text"] for item in checks), checks=checks,
                  check_overall=equipment_check.overall(invitation.check_summary) if invitation.check_summary else "",
-                 url=address.replace(str(_ANY_ID), str(invitation.id)))
+                 # A participant is managed on the appointment's page, the patient's.
+                 url=address.replace(str(_ANY_ID), str(invitation.party_id or invitation.id)))
+    if invitation.role != participants.PATIENT:
+        result.role, result.role_name = invitation.role, role_words.role_name(invitation.role)
     if knock is not None:
         result.knock_id = knock.id
         result.message = knock.message
@@ -175,7 +192,8 @@ def row_key(row: Row) -> tuple:
     minutes = None if row.waiting_seconds is None else row.waiting_seconds // 60
     return (row.invitation_id, row.label, row.time, row.language, row.state, row.state_label, row.check,
             row.check_overall, tuple(tuple(sorted(item.items())) for item in row.checks), row.knock_id,
-            minutes, row.stale, row.message, row.handoff_failed, row.url, tuple(row.actions))
+            minutes, row.stale, row.message, row.handoff_failed, row.url, tuple(row.actions), row.role,
+            tuple(row_key(member) for member in row.party))
 
 
 def row_html(row: Row) -> Markup:
@@ -199,31 +217,53 @@ def build(db: Session, clinic: Clinic, now: datetime) -> Board:
     day_start, day_end = (timefmt.midnight_utc(today, clinic.time_zone),
                           timefmt.midnight_utc(today + timedelta(days=1), clinic.time_zone))
     live = select(Knock.invitation_id).where(Knock.state.in_(knocks.ACTIVE))
+    # A participant's live knock brings their appointment onto the board, shown in the patient's row.
+    live_party = select(Invitation.party_id).where(Invitation.id.in_(live), Invitation.party_id.is_not(None))
     # The clinic is the signed-in staff member's, already loaded: not joined again to every row (its
     # room settings, a JSON document, were decoded once per row).
     query = (select(Invitation).options(lazyload(Invitation.clinic))
-             .where(Invitation.clinic_id == clinic.id,
-                    or_(Invitation.starts_at.between(day_start, day_end), Invitation.id.in_(live)))
+             .where(Invitation.clinic_id == clinic.id, Invitation.party_id.is_(None),
+                    or_(Invitation.starts_at.between(day_start, day_end), Invitation.id.in_(live),
+                        Invitation.id.in_(live_party)))
              .order_by(Invitation.starts_at))
-    shown = db.scalars(query).all()
-    ids = [invitation.id for invitation in shown]
-    latest = knocks.latest_knocks(db, ids)
+    shown, members, latest = _read(db, query)
     if knocks.record_lapses(db, latest.values(), now):
         # The lapses were written in their own transaction, whose start expired what was read.
-        shown = db.scalars(query).all()
-        latest = knocks.latest_knocks(db, [invitation.id for invitation in shown])
+        shown, members, latest = _read(db, query)
     address = url_for("staff.invitation", invitation_id=_ANY_ID)
-    rows = [row(invitation, latest.get(invitation.id), now, address) for invitation in shown]
+    rows = []
+    for invitation in shown:
+        appointment_row = row(invitation, latest.get(invitation.id), now, address)
+        appointment_row.party = [row(member, latest.get(member.id), now, address)
+                                 for member in members.get(invitation.id, ())]
+        rows.append(appointment_row)
     # Knocking first, longest waiting on top; then the day in order of time (the sort is stable).
-    rows.sort(key=lambda r: (r.state != "knocking", -(r.waiting_seconds or 0)))
+    rows.sort(key=lambda r: (r.knocking_in_party == 0, -r.longest_wait))
     warnings = []
     for room in rooms.clinic_rooms(clinic.room_settings):
         if "pexip-not-autolock" in rooms.warnings(room):
             warnings.append(_("The room “%(room)s” does not lock itself (autolås). "
                               "Ask NHN to make it a sensitive room.",
                               room=room.get("label") or room.get("key")))
-    return Board(rows=rows, knocking=sum(r.state == "knocking" for r in rows),
-                 handoff_failures=[r for r in rows if r.handoff_failed], room_warnings=warnings)
+    everyone = [member for r in rows for member in [r, *r.party]]
+    return Board(rows=rows, knocking=sum(r.state == "knocking" for r in everyone),
+                 handoff_failures=[r for r in everyone if r.handoff_failed], room_warnings=warnings)
+
+
+def _read(db: Session, query) -> tuple[list[Invitation], dict[int, list[Invitation]], dict[int, Knock]]:
+    """The appointments, their participants whose invitations still work (by the patient's id), and
+    everyone's latest knock."""
+    shown = db.scalars(query).all()
+    members: dict[int, list[Invitation]] = {}
+    if shown:
+        found = db.scalars(select(Invitation).options(lazyload(Invitation.clinic))
+                           .where(Invitation.party_id.in_([invitation.id for invitation in shown]),
+                                  Invitation.state.not_in(invitations.DEAD_STATES))
+                           .order_by(Invitation.id))
+        for member in found:
+            members.setdefault(member.party_id, []).append(member)
+    ids = [invitation.id for invitation in shown] + [m.id for group in members.values() for m in group]
+    return shown, members, knocks.latest_knocks(db, ids)
 
 
 def as_of() -> str:
@@ -248,9 +288,13 @@ def unchanged_since(token: str, clinic_id: int, watch, news) -> bool:
 
 
 def as_json(board: Board) -> dict:
+    """Everyone on the board, participants as rows of their own (the script counts knocks by person)."""
     # A row's fields are plain values: a shallow copy is enough (asdict deep-copies, 4 ms for 50 rows).
-    return {"rows": [dict(vars(r)) for r in board.rows], "knocking": board.knocking,
-            "handoffFailures": [dict(vars(r)) for r in board.handoff_failures]}
+    def plain(r: Row) -> dict:
+        return {key: value for key, value in vars(r).items() if key != "party"}
+
+    return {"rows": [plain(member) for r in board.rows for member in [r, *r.party]], "knocking": board.knocking,
+            "handoffFailures": [plain(r) for r in board.handoff_failures]}
 
 
 def refusal_text(reason: str) -> str:

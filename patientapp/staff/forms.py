@@ -21,7 +21,7 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
-from .. import clinic_settings, clinic_websites, i18n, invitations
+from .. import clinic_settings, clinic_websites, i18n, invitations, participants
 
 LANGUAGE_CHOICES = [SelectChoice(code, lang.name) for code, lang in i18n.LANGUAGES.items()]
 # No language is chosen for the patient until staff choose one: a silent default sent Somali patients
@@ -84,6 +84,23 @@ class NewInvitationForm(InvitationForm):
     phone = StringField(_l("The patient's mobile number"), validators=[Optional(), Length(max=40)])
     # One random value per form shown: the same form sent again (reload, Back) makes no second invitation.
     once = HiddenField(validators=[Optional(), Length(max=40)])
+
+
+class ParticipantForm(Form):
+    """Someone who joins the patient's appointment, with a language of their own (participants.py)."""
+
+    role = SelectField(_l("Who joins"), choices=[
+        SelectChoice("", _l("Choose…")),
+        SelectChoice(participants.RELATIVE, _l("A relative or carer")),
+        SelectChoice(participants.INTERPRETER, _l("An interpreter")),
+        SelectChoice(participants.HEALTH_WORKER, _l("A home-care nurse or other health worker"))],
+        default="", validators=[InputRequired(_l("Choose who joins."))])
+    language = SelectField(_l("Their language"), choices=PATIENT_LANGUAGE_CHOICES, default="",
+                           validators=[InputRequired(_l("Choose their language."))])
+    label = StringField(_l("Label for staff (initials or reference)"), validators=[
+        Optional(), Length(max=invitations.MAX_LABEL_LENGTH, message=_at_most_label), no_national_id])
+    call_name = StringField(_l("Name in the video call (optional)"), validators=[
+        Optional(), Length(max=participants.MAX_CALL_NAME, message=_l("The name is too long.")), no_national_id])
 
 
 class ClinicSettingsForm(Form):

@@ -44,7 +44,9 @@ def build(db: Session, clinic: Clinic, filters: Filters, now: datetime, locale: 
     def begins(day: date) -> datetime:
         return timefmt.midnight_utc(day, clinic.time_zone)
 
-    query = select(Invitation).options(lazyload(Invitation.clinic)).where(Invitation.clinic_id == clinic.id)
+    # Appointments: a participant's invitation is shown on the patient's page.
+    query = (select(Invitation).options(lazyload(Invitation.clinic))
+             .where(Invitation.clinic_id == clinic.id, Invitation.party_id.is_(None)))
     newest_first = False
     day = filters.day or (today if filters.period == "today" else None)
     if day is not None:

@@ -9,17 +9,31 @@ import qrcode
 import qrcode.image.svg
 from flask import abort, current_app, g, jsonify, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from markupsafe import Markup
 from sqlalchemy import select
 from wtforms import SelectChoice
 
-from .. import appointment, audit, i18n, invitations, knocks, links, paths, rooms, sms, staff_access, timefmt
+from .. import (
+    appointment,
+    audit,
+    i18n,
+    invitations,
+    knocks,
+    links,
+    participants,
+    paths,
+    rooms,
+    sms,
+    staff_access,
+    timefmt,
+)
 from ..db import get_session
 from ..models import Clinic, Invitation, Knock, Passkey, Staff, utcnow
 from . import bp
 from . import dashboard as board
 from . import invitation_list as invitation_list_model
-from .forms import InvitationForm, LinkForm, NewInvitationForm, RoomForm, SmsForm, StaffForm
+from .forms import InvitationForm, LinkForm, NewInvitationForm, ParticipantForm, RoomForm, SmsForm, StaffForm
 from .guard import admin_required, load_staff
 
 bp.before_request(load_staff)
@@ -141,7 +155,7 @@ def knock_action(knock_id: int, action: str):
         elif action == "message":
             knocks.send_message(knock, str(payload.get("message", "")), now)
         elif action == "end":
-            knocks.end(knock, now)
+            knocks.end_appointment(db, knock, now)
         else:
             abort(404)
     except knocks.Refused as refused:
@@ -153,6 +167,28 @@ def knock_action(knock_id: int, action: str):
                        detail=payload.get("message") if action == "message" else None)
     db.commit()
     return jsonify(ok=True)
+
+
+@bp.post("/api/appointments/<int:invitation_id>/admit-all")
+def admit_all(invitation_id: int):
+    """Let in everyone of one appointment who is knocking: the patient, the interpreter, the nurse."""
+    db = get_session(write=True)
+    patient = _own_invitation(invitation_id)
+    if patient.party_id is not None:
+        abort(404)
+    knocks.lock_appointment(db, patient)
+    payload = request.get_json(silent=True)
+    override = isinstance(payload, dict) and payload.get("override") is True
+    try:
+        count = knocks.admit_all(db, patient, g.staff, utcnow(), override=override)
+    except knocks.Refused as refused:
+        db.rollback()
+        audit.staff_action(db, "knock-admit-all", "refused", invitation_id=invitation_id, detail=refused.reason)
+        db.commit()
+        return jsonify(error=refused.reason, message=board.refusal_text(refused.reason)), refused.status
+    audit.staff_action(db, "knock-admit-all", invitation_id=invitation_id, detail=str(count))
+    db.commit()
+    return jsonify(ok=True, admitted=count)
 
 
 @bp.get("/emergency")
@@ -290,6 +326,8 @@ def _result(invitation: Invitation, token: str, sent: str | None = None, sms_for
     text = _sms_text(invitation, token)
     encoding, count, units = sms.segments(text)
     sms_form = sms_form or SmsForm(token=token, formdata=None)
+    if invitation.party_id is not None:  # an interpreter's number is not the patient's
+        sms_form.phone.label.text = _("Their mobile number")
     return render_template("staff/invitation-result.html", invitation=invitation, link=link, token=token,
                            code=_typeable_code(token),
                            address=links.short_address(current_app.config["PUBLIC_BASE_URL"]),
@@ -344,11 +382,19 @@ def letter(invitation_id: int):
                                qr=qr_svg(link), page=appointment.landing(invitation, language.format_locale, utcnow()))
 
 
-def _invitation_page(invitation: Invitation) -> dict:
+def _invitation_page(invitation: Invitation, participant_form: ParticipantForm | None = None) -> dict:
     clinic = invitation.clinic
     rooms_by_key = {choice.value: choice.label for choice in _room_choices(clinic)}
+    db, now = get_session(), utcnow()
+    patient = participants.patient_of(invitation)
+    members = participants.live_party(patient)
+    latest = knocks.latest_knocks(db, [member.id for member in members])
     return {"invitation": invitation,
-            "row": board.row(invitation, knocks.latest_knock(get_session(), invitation), utcnow()),
+            "row": board.row(invitation, knocks.latest_knock(db, invitation), now),
+            "patient_row": board.row(patient, None, now) if patient is not invitation else None,
+            "party": [board.row(member, latest.get(member.id), now) for member in members],
+            "participant_form": participant_form or ParticipantForm(formdata=None),
+            "max_participants": participants.MAX_PARTICIPANTS,
             "day": timefmt.day(invitation.starts_at.astimezone(ZoneInfo(clinic.time_zone)).date(),
                                i18n.current().format_locale),
             "room_label": rooms_by_key.get(invitation.room_ref, invitation.room_ref),
@@ -358,7 +404,7 @@ def _invitation_page(invitation: Invitation) -> dict:
 @bp.get("/invitations/<int:invitation_id>")
 def invitation(invitation_id: int):
     return render_template("staff/invitation.html", **_invitation_page(_own_invitation(invitation_id)),
-                           sent_twice=request.args.get("again") == "1")
+                           sent_twice=request.args.get("again") == "1", removed=request.args.get("removed") == "1")
 
 
 @bp.get("/invitations/<int:invitation_id>/cancel")
@@ -416,6 +462,43 @@ def another_link(invitation_id: int):
     audit.staff_action(db, "invitation-another-link", invitation_id=invitation.id)
     db.commit()
     return _result(invitation, token)
+
+
+@bp.post("/invitations/<int:invitation_id>/participants")
+def add_participant(invitation_id: int):
+    """Someone joins the appointment (a relative, an interpreter, a nurse): their own link, in their
+    language, shown once on the result page with its SMS, letter and QR code."""
+    form = ParticipantForm()
+    if not form.validate_on_submit():
+        invitation = _own_invitation(invitation_id)
+        return render_template("staff/invitation.html", **_invitation_page(invitation, form),
+                               focus=_first_error(form)), 422
+    db = get_session(write=True)
+    patient = _own_invitation_for("add-participant")
+    try:
+        member, token = participants.add(db, patient, form.role.data, form.language.data, form.label.data or None,
+                                         utcnow(), call_name=form.call_name.data or None,
+                                         languages=tuple(i18n.LANGUAGES), code_key=_code_key())
+    except participants.TooMany:
+        db.rollback()
+        return render_template("staff/invitation.html", **_invitation_page(patient, form), refusal=ngettext(
+            "An appointment can have at most %(num)d other person. Remove one first.",
+            "An appointment can have at most %(num)d other people. Remove one first.",
+            participants.MAX_PARTICIPANTS)), 409
+    audit.staff_action(db, "participant-add", invitation_id=member.id, detail=member.role)
+    db.commit()
+    return _result(member, token)
+
+
+@bp.post("/invitations/<int:invitation_id>/remove")
+def remove_participant(invitation_id: int):
+    """Take a participant out of the appointment: their links and sessions stop working at once."""
+    db = get_session(write=True)
+    member = _own_invitation_for("remove")
+    participants.remove(db, member, utcnow())
+    audit.staff_action(db, "participant-remove", invitation_id=member.id)
+    db.commit()
+    return redirect(url_for("staff.invitation", invitation_id=member.party_id, removed=1), code=303)
 
 
 @bp.route("/invitations/<int:invitation_id>/edit", methods=["GET", "POST"])
