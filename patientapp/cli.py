@@ -71,7 +71,8 @@ def init_app(app: Flask) -> None:
     @app.cli.command("demo")
     @click.option("--json", "as_json", is_flag=True, help="Print the links as JSON.")
     def demo(as_json: bool):
-        """Create a demo clinic and one invitation per language for today; print their links."""
+        """Create a demo clinic and one invitation per language for today (the Somali one with an interpreter
+        and a home-care nurse); print their links."""
         _database().upgrade()
         created = create_demo()
         if as_json:
@@ -79,6 +80,7 @@ def init_app(app: Flask) -> None:
             return
         click.echo("Demo invitations (open one in a browser, or type its code at the home page):")
         for row in created:
-            click.echo(f"  {row['language']}: {row['link']}  code {row['code']}")
+            who = "" if row["role"] == "patient" else f"    {row['role']} ({row['language']}) joins the one above: "
+            click.echo(f"  {who or row['language'] + ': '}{row['link']}  code {row['code']}")
         link = enrol_staff("demo", "admin@demo.example", "Demo admin", "admin", "nb")
         click.echo(f"\nClinic workspace: create a passkey for the demo administrator (single use, one hour):\n  {link}")

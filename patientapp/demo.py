@@ -11,7 +11,7 @@ from flask import Flask, current_app
 from sqlalchemy import select
 from werkzeug.serving import make_server
 
-from . import audit, i18n, invitations, links, paths, rooms, staff_access
+from . import audit, i18n, invitations, links, participants, paths, rooms, staff_access
 from .models import Clinic, Staff, utcnow
 
 DEMO_CLINIC = {
@@ -24,7 +24,8 @@ DEMO_CLINIC = {
 
 
 def create_demo(now: datetime | None = None) -> list[dict]:
-    """A demo clinic and one invitation per language, starting within the next half hour."""
+    """A demo clinic and one invitation per language, starting within the next half hour; the Somali
+    patient's appointment has an interpreter and a home-care nurse too (participants.py)."""
     now = now or datetime.now(UTC)
     database = current_app.extensions["patientapp.db"]
     with database.sessions() as session, session.begin():
@@ -45,9 +46,24 @@ def create_demo(now: datetime | None = None) -> list[dict]:
                 session, clinic, start, start + timedelta(minutes=30), code,
                 label=f"Demo {code}", languages=tuple(i18n.LANGUAGES), code_key=current_app.config["SECRET_KEY"])
             invitation.room_ref = "demo" if rooms.find_room(clinic.room_settings, "demo") else None
-            created.append({"language": code, "link": f"{base}/i/{token}",
-                            "code": links.grouped_code(links.code_of(token)), "starts_at": start.isoformat()})
+            created.append(_printed(invitation, token, base, start))
+            if code == "so":
+                # An appointment with three people: a Somali patient, an interpreter and the home-care
+                # nurse who sits with the patient, both with Norwegian pages.
+                for role, label in ((participants.INTERPRETER, "Demo tolk"),
+                                    (participants.HEALTH_WORKER, "Demo sykepl.")):
+                    member, member_token = participants.add(
+                        session, invitation, role, "nb", label, now, languages=tuple(i18n.LANGUAGES),
+                        code_key=current_app.config["SECRET_KEY"])
+                    created.append(_printed(member, member_token, base, start))
     return created
+
+
+def _printed(invitation, token: str, base: str, start: datetime) -> dict:
+    """What the demo prints of one invitation: whose, in which language, its link and its code."""
+    return {"language": invitation.language, "role": invitation.role, "label": invitation.label,
+            "link": f"{base}/i/{token}", "code": links.grouped_code(links.code_of(token)),
+            "starts_at": start.isoformat()}
 
 
 def enrol_staff(clinic_slug: str, email: str, display_name: str | None, role: str, language: str) -> str:
@@ -97,5 +113,5 @@ def demo_site(folder: str) -> Iterator[tuple[str, dict[str, str]]]:
                       "ALLOW_LOCAL_ROOMS": True})
     with serve(app) as base_url, app.app_context():
         app.extensions["patientapp.db"].upgrade()
-        links = {row["language"]: row["link"] for row in create_demo()}
+        links = {row["language"]: row["link"] for row in create_demo() if row["role"] == "patient"}
         yield base_url, links

@@ -186,6 +186,13 @@ ENDPOINTS = [
     Endpoint("/staff/invitations/<int:invitation_id>/another-link", "POST",
              "/staff/invitations/{invitation}/another-link", "admin",
              changes=frozenset({"invitations", "invitation_links", "audit_events"})),
+    Endpoint("/staff/invitations/<int:invitation_id>/participants", "POST",
+             "/staff/invitations/{invitation}/participants", "admin",
+             {"role": _values("relative", "interpreter", "health-worker"), "language": _values("nb", "so", "ur"),
+              "label": _values("", "Tolk 1"), "call_name": _values("", "Tolk Amina")},
+             changes=frozenset({"invitations", "invitation_links", "audit_events"})),
+    Endpoint("/staff/invitations/<int:invitation_id>/remove", "POST", "/staff/invitations/{participant}/remove",
+             "admin", changes=frozenset({"invitations", "knocks", "audit_events"})),
     Endpoint("/staff/rooms", "POST", "/staff/rooms", "admin",
              {"provider": _values("pexip", "whereby", "template"), "key": _values("wb", "room-2"),
               "label": _values("Rom"), "node": _values("join.nhn.no"), "alias": _values("654321"),
@@ -230,6 +237,9 @@ ENDPOINTS = [
     Endpoint("/staff/api/knocks/<int:knock_id>/<action>", "POST", "/staff/api/knocks/{knock}/deny", "admin",
              body="json", changes=frozenset({"knocks", "invitations", "audit_events"}), refusal_may=AUDIT),
     Endpoint("/staff/api/knocks/<int:knock_id>/<action>", "POST", "/staff/api/knocks/{knock}/end", "admin",
+             body="json", changes=frozenset({"knocks", "invitations", "audit_events"}), refusal_may=AUDIT),
+    Endpoint("/staff/api/appointments/<int:invitation_id>/admit-all", "POST",
+             "/staff/api/appointments/{invitation}/admit-all", "admin", {"override": _values(True, False)},
              body="json", changes=frozenset({"knocks", "invitations", "audit_events"}), refusal_may=AUDIT),
     Endpoint("/staff/logout", "POST", "/staff/logout", "admin", changes=frozenset({"staff_sessions", "audit_events"})),
     Endpoint("/staff/webauthn/register/options", "POST", "/staff/webauthn/register/options", "admin", body="json",
@@ -291,7 +301,7 @@ class World:
             self.dirty = False
 
     def build(self):
-        from patientapp import invitations, knocks, staff_access
+        from patientapp import invitations, knocks, participants, staff_access
         from patientapp.models import Base, Clinic, Passkey, Staff, utcnow
 
         app = self.app
@@ -326,6 +336,7 @@ class World:
             other.room_ref = "room-1"
             db.flush()
             knock = knocks.knock(db, other, knocks.CONSENT_VERSION, now, timedelta(minutes=15))
+            member, _member_token = participants.add(db, other, participants.INTERPRETER, "nb", "T", now)
             db.flush()
             from patientapp.models import EmbedOrigin
 
@@ -335,7 +346,7 @@ class World:
             self.ids = {"invitation": other.id, "token": other_token, "colleague": colleague.id, "knock": knock.id,
                         "passkey": db.scalar(select(Passkey.id).where(Passkey.staff_id == admin.id)),
                         "colleague_passkey": db.scalar(select(Passkey.id).where(Passkey.staff_id == colleague.id)),
-                        "origin": origin.id, "room": "room-1"}
+                        "origin": origin.id, "room": "room-1", "participant": member.id}
         self.staff_client.set_cookie("__Host-staff", staff_token)
         if self.staff_csrf is None:
             self.staff_csrf = _csrf(self.staff_client.get("/staff/"))

@@ -37,7 +37,10 @@ def test_schema_has_no_personal_columns(db, session_app):
     columns = {c["name"] for c in inspector.get_columns("invitations")}
     assert columns == {"id", "ref", "clinic_id", "starts_at", "ends_at", "language", "state",
                        "label", "room_ref", "created_at", "opened_at", "updated_at", "check_summary", "checked_at",
-                       "withdrawn_at", "link_generation"}
+                       "withdrawn_at", "link_generation",
+                       # A participant's role and appointment, and the name the video room shows for them
+                       # when staff typed one (never the patient's: theirs is the deployment's).
+                       "role", "party_id", "call_name"}
 
 
 def test_migrations_match_the_models(session_app):
