@@ -114,6 +114,27 @@ def _withdraw(journey):
     journey.page.wait_for_url("**/visit/withdrawn")
 
 
+def _participant(journey, role):
+    """Someone joins the patient's appointment in the same language: their own page, in this browser
+    (its session cookie kept, to come back to after the patient withdraws)."""
+    from patientapp import participants
+    from patientapp.models import Invitation
+
+    with journey.app.extensions["patientapp.db"].writer_sessions() as db, db.begin():
+        patient = db.get(Invitation, journey.invitation_id)
+        _member, token = participants.add(db, patient, role, journey.lang, "P", utcnow())
+    journey.page.goto(f"/i/{token}")
+    journey.participant_cookies = journey.page.context.cookies()
+
+
+def _patient_again(journey):
+    journey.page.goto(f"/i/{journey.token}")
+
+
+def _as_participant(journey):
+    journey.page.context.add_cookies(journey.participant_cookies)
+
+
 def _too_early(journey):
     journey.page.goto(f"/i/{journey.later_token}")
     journey.page.goto("/visit/wait")
@@ -130,8 +151,13 @@ PATIENT_PAGES = [
           ready=".pa-js-step-wait[data-state=lapsed]", langs=STATE_LANGS),
     Visit("wait: not now", "/visit/wait", lambda j: _set_knock(j, state="denied"),
           ready=".pa-js-step-wait[data-state=denied]", langs=STATE_LANGS),
-    Visit("withdraw", "/visit/withdraw"),
+    Visit("participant: relative", None, lambda j: _participant(j, "relative"), langs=("nb", "ar", "ur")),
+    Visit("participant: interpreter", None, lambda j: _participant(j, "interpreter"), langs=("nb", "ar", "ur")),
+    Visit("participant: health worker", None, lambda j: _participant(j, "health-worker")),
+    Visit("participant: wait", "/visit/wait", ready=".pa-js-step-consent"),
+    Visit("withdraw", "/visit/withdraw", _patient_again),
     Visit("withdrawn", None, _withdraw),
+    Visit("participant: appointment cancelled", "/visit", _as_participant, status=410),
     Visit("invalid link", "/i/this-link-does-not-work", status=410),
     Visit("wait: too early", None, _too_early, ready=".pa-js-knock[data-too-early]", langs=STATE_LANGS),
     Visit("offline page with the clinic's number", "/offline/{lang}", langs=STATE_LANGS),
@@ -206,6 +232,7 @@ class Journey:
     def __init__(self, page, app, lang, invitation_id=None, later_token=None):
         self.page, self.app, self.lang = page, app, lang
         self.invitation_id, self.later_token = invitation_id, later_token
+        self.token, self.participant_cookies = None, []
         self.staff_invitation = None
         self.enrol_link = None
 
@@ -383,6 +410,7 @@ def test_every_patient_and_public_page(pages, invitation_factory, app, axe, lang
     page = pages.new(lang=lang, viewport=NARROW)
     preload_axe(page.context, axe)
     journey = Journey(page, app, lang, invitation.id, later)
+    journey.token = token
     page.goto(f"/?lang={lang}")  # the language cookie, for the pages before the invitation
     problems = sweep(journey, PUBLIC_PAGES, targets=True)
     page.goto(f"/i/{token}")
