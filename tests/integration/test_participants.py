@@ -175,7 +175,8 @@ def test_a_removed_participant_is_out_at_once_and_the_appointment_goes_on(app, s
     assert staff.form(f"/staff/invitations/{patient.id}/remove", {}).status_code == 409
     assert staff.form(f"/staff/invitations/{member.id}/revoke", {}).status_code == 409
     removed = staff.form(f"/staff/invitations/{member.id}/remove", {})
-    assert removed.status_code == 303 and removed.headers["Location"].endswith(f"/staff/invitations/{patient.id}?removed=1")
+    assert removed.status_code == 303
+    assert removed.headers["Location"].endswith(f"/staff/invitations/{patient.id}?removed=1")
     # Their session ends with the generic page: the appointment is not cancelled, they are out.
     gone = relative.get("/visit")
     assert gone.status_code == 410 and "cancelled" not in gone.get_data(as_text=True)
@@ -296,3 +297,17 @@ def test_the_invitations_list_shows_appointments_not_their_participants(app, sig
     _add(staff, patient.id, label="Tolk 1")
     listing = staff.get("/staff/invitations").get_data(as_text=True)
     assert "Pas77" in listing and "Tolk 1" not in listing
+
+
+def test_a_participants_letter_is_theirs_in_their_language(app, sign_in, db):
+    staff = sign_in()
+    patient, _token = _appointment(staff, db)
+    added = _add(staff, patient.id, "interpreter", "pl", "T")
+    token = link_token(added)
+    fresh(db)
+    member = db.scalar(select(Invitation).where(Invitation.party_id == patient.id))
+    letter = staff.form(f"/staff/invitations/{member.id}/letter", {"token": token}).get_data(as_text=True)
+    assert 'lang="pl"' in letter and f"/i/{token}" in letter
+    assert "Tłumacz" in letter  # "You take part as: Interpreter", in Polish
+    # Not the patient's consent and withdrawal, which are not the interpreter's to give.
+    assert "Udział jest dobrowolny" not in letter

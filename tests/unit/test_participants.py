@@ -23,7 +23,8 @@ def _appointment(db, room="r1"):
 
 def test_a_participant_joins_with_the_appointments_time_and_room_and_their_own_language(db):
     patient = _appointment(db)
-    member, token = participants.add(db, patient, participants.INTERPRETER, "nb", "T", NOW, call_name="  Tolk \n Amina ")
+    member, token = participants.add(db, patient, participants.INTERPRETER, "nb", "T", NOW,
+                                     call_name="  Tolk \n Amina ")
     db.commit()
     assert (member.starts_at, member.ends_at, member.room_ref) == (patient.starts_at, patient.ends_at, "r1")
     assert (member.role, member.party_id, member.language, member.call_name) == ("interpreter", patient.id, "nb",
