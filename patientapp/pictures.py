@@ -35,6 +35,9 @@ PICTURES = {p.name: p for p in (
     Picture("light-window", mirror=False),
     Picture("phone-eye-level", mirror=False),
     Picture("permission-prompt", mirror=False),
+    # Where to tap when the camera is blocked: the browser's own bar, which the device's language lays out.
+    Picture("permission-android", mirror=False),
+    Picture("permission-iphone", mirror=False),
     Picture("headphones", mirror=False),
     Picture("head-camera", mirror=False),
     Picture("code-to-pc", mirror=True),  # from the phone to the PC: the way of reading
