@@ -26,6 +26,14 @@ def phone(number: str) -> Phone:
 
 
 @dataclass(frozen=True)
+class Contact:
+    """A clinic as a printed sheet names it: its neutral name and its number."""
+
+    name: str
+    phone: Phone
+
+
+@dataclass(frozen=True)
 class Landing:
     clinic_name: str
     phone: Phone

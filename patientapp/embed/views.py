@@ -7,8 +7,8 @@ from urllib.parse import urlsplit
 from flask import abort, current_app, g, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from .. import clinic_websites, i18n
-from ..appointment import phone
+from .. import clinic_websites, i18n, links
+from ..appointment import Contact, phone
 from ..check.context import page_context
 from ..db import get_session
 from ..guides import SLUGS
@@ -112,6 +112,15 @@ def guide(clinic: str, lang: str, slug: str):
         abort(404)
     library = current_app.extensions["patientapp.guides"]
     return render_template("embed/guide.html", guide=library.get(slug, lang), **_context(lang))
+
+
+@bp.get("/<clinic>/<lang>/sheet")
+def sheet(clinic: str, lang: str):
+    """"Before your video consultation" with the clinic's name and number, to print and hand out."""
+    lang = _language(lang)
+    contact = Contact(g.embed_clinic.display_name, phone(g.embed_clinic.phone))
+    return render_template("public/sheet.html", page_layout="embed/_layout.html", contact=contact,
+                           address=links.short_address(current_app.config["PUBLIC_BASE_URL"]), **_context(lang))
 
 
 @bp.get("/<clinic>/<lang>/check")

@@ -5,12 +5,17 @@ import logging
 
 from flask import abort, current_app, g, jsonify, render_template, request
 
-from .. import appointment, csrf, i18n, patient_session, readiness
+from .. import appointment, csrf, i18n, links, patient_session, readiness
+from ..appointment import Contact
 from ..guides import SLUGS
 from ..models import utcnow
 from . import bp
 
 log = logging.getLogger("patientapp")
+
+
+def _short_address() -> str:
+    return links.short_address(current_app.config["PUBLIC_BASE_URL"])
 
 
 def _library():
@@ -52,6 +57,15 @@ def guide(slug: str):
     return current_app.extensions["patientapp.pages"].render(
         "public/guide.html", (shown, visit, from_check), guide=shown,
         help_topics=_library().group("help", lang), visit=visit, from_check=from_check)
+
+
+@bp.get("/sheet")
+def sheet():
+    """"Before your video consultation" on one A4 page, to print; with the clinic's name and number
+    when this browser holds a patient's visit."""
+    visit = _visit()
+    contact = Contact(visit.clinic_name, visit.phone) if visit else None
+    return render_template("public/sheet.html", contact=contact, address=_short_address(), page_layout=None)
 
 
 @bp.get("/healthz")

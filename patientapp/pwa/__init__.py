@@ -34,6 +34,9 @@ SOURCE = Path(__file__).with_name("service-worker.js")
 STATIC_FILES = (
     "css/app.css",
     "js/pwa/register.js",
+    # A kept guide's and the landing page's "Listen" and "Print" (components/page-tools.html).
+    "js/shared/listen.js",
+    "js/shared/print.js",
     "icons/icon.svg",
     "icons/icon-192.png",
     "icons/icon-512.png",

@@ -6,7 +6,7 @@ from patientapp.guides import SLUGS
 from tests.browser.conftest import assert_lang_dir, assert_no_horizontal_scroll, axe_violations, preload_axe
 
 PATHS = ["/", "/guide"] + [f"/guide/{slug}" for slug in SLUGS]
-AXE_EVERY_GUIDE = {"nb", "ar"}
+AXE_EVERY_GUIDE = {"nb", "ar", "ur"}
 
 
 @pytest.mark.one_backend
