@@ -55,13 +55,22 @@ SPEECH = """
   const synth = {
     speaking: false,
     getVoices: () => window.__voices,
-    speak(utterance) { window.__spoken.push({text: utterance.text, lang: utterance.lang}); synth.speaking = true; },
+    speak(utterance) {
+      window.__spoken.push({text: utterance.text, lang: utterance.lang});
+      synth.speaking = true;
+    },
     cancel() { synth.speaking = false; window.__cancelled = (window.__cancelled || 0) + 1; },
     addEventListener(type, fn) { (listeners[type] = listeners[type] || []).push(fn); },
   };
-  window.__addVoice = (voice) => { window.__voices.push(voice); (listeners.voiceschanged || []).forEach((fn) => fn()); };
+  window.__addVoice = (voice) => {
+    window.__voices.push(voice);
+    (listeners.voiceschanged || []).forEach((fn) => fn());
+  };
   Object.defineProperty(window, 'speechSynthesis', {value: synth, configurable: true});
-  window.SpeechSynthesisUtterance = class { constructor(text) { this.text = text; } addEventListener() {} };
+  window.SpeechSynthesisUtterance = class {
+    constructor(text) { this.text = text; }
+    addEventListener() {}
+  };
 })();
 """
 

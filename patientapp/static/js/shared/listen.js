@@ -43,6 +43,7 @@ class ListenButton {
     for (const $el of this.$source.querySelectorAll('h1, h2, h3, p, li, dt, dd, summary, figcaption')) {
       if ($el.closest('[hidden], .pa-visually-hidden, .pa-page-tools, .pa-no-listen')) continue;
       if ($el.querySelector('p, li')) continue; // said with its own paragraphs
+      // biome-ignore lint/performance/useDomNodeTextContent: only what is shown is read (not a closed fold)
       const words = $el.innerText.replace(/\s+/g, ' ').trim();
       if (words) parts.push(words);
     }
