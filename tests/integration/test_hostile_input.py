@@ -150,6 +150,9 @@ ENDPOINTS = [
     Endpoint("/embed/<clinic>/", "GET", "/embed/test/", "anyone", {"lang": _values("ar")}, body="query"),
     Endpoint("/embed/<clinic>/<lang>/check", "GET", "/embed/test/ar/check", "anyone", {"lang": _values("nb")},
              body="query"),
+    Endpoint("/embed/<clinic>/<lang>/sheet", "GET", "/embed/test/ur/sheet", "anyone", {"lang": _values("nb")},
+             body="query"),
+    Endpoint("/sheet", "GET", "/sheet", "patient", {"lang": _values("so", "ar")}, body="query"),
     Endpoint("/embed/<clinic>/<lang>/guide/<slug>", "GET", "/embed/test/pl/guide/no-sound", "anyone",
              {"lang": _values("nb")}, body="query"),
     # --- the workspace --------------------------------------------------------------------------

@@ -128,7 +128,16 @@ class Dashboard {
     const $active = document.activeElement;
     const shown = !($active?.tagName === 'SELECT' && this.$rows.contains($active));
     if (shown) {
+      // A message chosen but not yet sent stays chosen: the list may have been left a moment ago.
+      const chosen = new Map();
+      for (const $select of this.$rows.querySelectorAll('[data-knock] select')) {
+        if ($select.selectedIndex > 0) chosen.set($select.closest('[data-knock]').dataset.knock, $select.value);
+      }
       this.$rows.innerHTML = data.rowsHtml;
+      for (const [knockId, value] of chosen) {
+        const $select = this.row(knockId)?.querySelector('select');
+        if ($select) $select.value = value;
+      }
       for (const id of fresh) this.row(id)?.classList.add('pa-appt--new');
       for (const id of this.pending.keys()) this.showPending(id);
     }
