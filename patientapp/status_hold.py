@@ -28,7 +28,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import Integer, and_, any_, bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -122,6 +122,14 @@ class Known:
 NEWS_MEMORY_SECONDS = 60.0
 # The safety poll reads the signatures of this many held requests per query.
 CHUNK = 500
+# "Last seen" of the held patients is written this often, and only where it is older than
+# SEEN_RECENTLY_SECONDS (the patient's own request, or another process, wrote it a moment ago): the
+# dashboard calls a patient stale after 20 s (dashboard.STALE_AFTER), so at most about 15 s old is
+# enough. At 5,000 waiting, writing every row every 5 s was 1,000 row updates a second; on
+# PostgreSQL each leaves a dead row version for vacuum, and the slowest answers of the 5,000-patient
+# benchmark came when those writes met the ramp's end (bench/README).
+HEARTBEAT_EVERY_SECONDS = 10.0
+SEEN_RECENTLY_SECONDS = 5.0
 
 
 class ProcessThread:
@@ -168,7 +176,7 @@ class Watcher:
     """One per process: holds the waiting patients' requests and wakes them on news of a change."""
 
     def __init__(self, engine: Engine, *, capacity: int = 500, safety_interval: float = 5.0,
-                 heartbeat_every: float = 5.0, clock: Callable[[], datetime] = utcnow):
+                 heartbeat_every: float = HEARTBEAT_EVERY_SECONDS, clock: Callable[[], datetime] = utcnow):
         self.engine = engine
         # Each held request occupies a greenlet or a thread: leave the rest for everybody else.
         self.capacity = capacity
@@ -335,10 +343,13 @@ class Watcher:
     def _heartbeat(self, knock_ids: set[int]) -> None:
         """The patients whose requests we hold are on the page: say so, in one write per chunk."""
         ordered = sorted(knock_ids)
+        now = self.clock()
+        seen_before = now - timedelta(seconds=SEEN_RECENTLY_SECONDS)
         for start in range(0, len(ordered), CHUNK * 2):
             with self.engine.connect().execution_options(sqlite_immediate=True) as conn:
                 conn.execute(update(Knock)
-                             .where(and_(Knock.id.in_(ordered[start:start + CHUNK * 2]), Knock.state.in_(ACTIVE)))
-                             .values(last_seen_at=self.clock()))
+                             .where(and_(Knock.id.in_(ordered[start:start + CHUNK * 2]), Knock.state.in_(ACTIVE),
+                                         Knock.last_seen_at < seen_before))
+                             .values(last_seen_at=now))
                 conn.commit()
             time.sleep(0)

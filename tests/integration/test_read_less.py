@@ -43,7 +43,8 @@ def test_the_landing_page_again_reads_nothing_until_news_of_its_invitation(app, 
     assert patient.get("/visit").status_code == 200
     # On PostgreSQL this process listens for news from the first read on; what it read before it
     # listened is not kept.
-    assert app.extensions["patientapp.news"].ready.wait(10) or not app.extensions["patientapp.news"].listens
+    news = app.extensions["patientapp.news"]
+    assert not news.listens or news.ready.wait(10)
     assert patient.get("/visit").status_code == 200
     sent, stop = _statements(app)
     try:
@@ -66,7 +67,7 @@ def test_what_no_news_carries_shows_after_a_short_while(app, sign_in, db, monkey
     patient.get(f"/i/{token}")
     news = app.extensions["patientapp.news"]
     assert patient.get("/visit").status_code == 200  # on PostgreSQL: from now on this process listens
-    assert news.ready.wait(10) or not news.listens
+    assert not news.listens or news.ready.wait(10)
     monkeypatch.setattr(app.extensions["patientapp.links"], "max_age", 0.5)
     assert patient.get("/visit").status_code == 200
     db.execute(text("UPDATE clinics SET display_name = 'Sørby legekontor'"))

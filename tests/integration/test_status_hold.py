@@ -151,6 +151,13 @@ def test_held_patients_stay_seen_without_a_write_each(app, invitation_factory, c
     assert watch.check([waiter]) == 0 and not waiter.event.is_set()
     fresh(db)
     assert db.get(Knock, knock_id).last_seen_at > long_ago + timedelta(minutes=4)
+    # Seen a moment ago (by the patient's own request, or the heartbeat of another process): not written again.
+    moment_ago = utcnow() - timedelta(seconds=2)
+    db.get(Knock, knock_id).last_seen_at = moment_ago
+    db.commit()
+    watch.check([waiter])
+    fresh(db)
+    assert db.get(Knock, knock_id).last_seen_at == moment_ago
 
 
 def test_an_admission_through_another_instance_reaches_the_patient_as_news(database_url, backend, sign_in,
