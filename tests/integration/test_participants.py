@@ -72,7 +72,7 @@ def test_each_participant_gets_their_own_link_code_and_page_in_their_own_languag
     assert page.status_code == 200 and 'lang="nb"' in html
     assert "Tolk" in html and "taushetsplikt" in html  # their role's page, in Norwegian
     assert 'href="/visit/withdraw"' not in html  # consent and withdrawal are the patient's
-    assert "egenandel" not in html  # and so is the co-payment
+    assert "frikort" not in html  # and so is the co-payment
     patient_page = _open(app, patient_token).get("/visit").get_data(as_text=True)
     assert 'lang="so"' in patient_page and 'href="/visit/withdraw"' in patient_page
     # Nothing of the patient on the participant's pages: not their label.
