@@ -96,7 +96,7 @@ class AmbiguousLocalTime(InvalidInvitation):
         self.start, self.end = start, end
 
 
-def _transition_between(first: datetime, last: datetime, zone: ZoneInfo) -> datetime:
+def transition_between(first: datetime, last: datetime, zone: ZoneInfo) -> datetime:
     """The UTC instant in [first, last] where `zone`'s offset changes (to the minute)."""
     low, high = first, last
     while high - low > timedelta(minutes=1):
@@ -117,7 +117,7 @@ def local_to_utc(day: date, at: time, time_zone: str) -> datetime:
     if first.utcoffset() == second.utcoffset():
         return first.astimezone(UTC)
     moments = sorted([first.astimezone(UTC), second.astimezone(UTC)])
-    change = _transition_between(moments[0], moments[1], zone)
+    change = transition_between(moments[0], moments[1], zone)
     offsets = sorted([first.utcoffset(), second.utcoffset()])
     start, end = (change + offsets[0]).replace(tzinfo=None), (change + offsets[1]).replace(tzinfo=None)
     # In a gap the wall time maps back to another wall time; a repeated one maps back to itself.
