@@ -16,7 +16,7 @@ def _utc(*args) -> datetime:
 
 
 def test_a_period_is_read_and_checked():
-    assert WEDNESDAY == hours.Period(2, time(13), time(15))
+    assert hours.Period(2, time(13), time(15)) == WEDNESDAY
     assert WEDNESDAY.as_dict() == {"day": "wed", "start": "13:00", "end": "15:00"}
     for day, start, end, reason in (("wednesday", "13:00", "15:00", "weekday"), ("wed", "1300", "15:00", "time"),
                                     ("wed", "25:00", "26:00", "time"), ("wed", "15:00", "13:00", "order"),
