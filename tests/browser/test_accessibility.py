@@ -151,8 +151,9 @@ PATIENT_PAGES = [
           ready=".pa-js-step-wait[data-state=lapsed]", langs=STATE_LANGS),
     Visit("wait: not now", "/visit/wait", lambda j: _set_knock(j, state="denied"),
           ready=".pa-js-step-wait[data-state=denied]", langs=STATE_LANGS),
-    Visit("participant: relative", None, lambda j: _participant(j, "relative"), langs=("nb", "ar", "ur")),
-    Visit("participant: interpreter", None, lambda j: _participant(j, "interpreter"), langs=("nb", "ar", "ur")),
+    # One template with each role's part: each role in a right-to-left language, one of them in all three.
+    Visit("participant: relative", None, lambda j: _participant(j, "relative"), langs=("ur",)),
+    Visit("participant: interpreter", None, lambda j: _participant(j, "interpreter"), langs=("ar",)),
     Visit("participant: health worker", None, lambda j: _participant(j, "health-worker"), langs=("nb", "ar", "ur")),
     Visit("participant: wait", "/visit/wait", ready=".pa-js-step-consent", langs=STATE_LANGS),
     Visit("withdraw", "/visit/withdraw", _patient_again),
