@@ -3,9 +3,9 @@ and as the name the video room shows for them in the clinician's language ("Tolk
 from __future__ import annotations
 
 from flask import current_app
-from flask_babel import force_locale, pgettext
+from flask_babel import pgettext
 
-from . import participants
+from . import i18n, participants
 from .models import Invitation
 
 
@@ -31,5 +31,5 @@ def call_name(invitation: Invitation, clinician_language: str | None) -> str:
         return invitation.call_name
     if invitation.role == participants.PATIENT:
         return current_app.config["PATIENT_DISPLAY_NAME"]
-    with force_locale(clinician_language or "nb"):
+    with i18n.force_language(clinician_language or i18n.DEFAULT):
         return role_name(invitation.role)
