@@ -214,7 +214,7 @@ def create_invitation(
         check_schedule(starts_at, ends_at, clinic.time_zone, now, horizon)
     if languages and language not in languages:
         raise InvalidInvitation("unknown language")
-    _check_label(label)
+    check_staff_text(label)
     invitation = Invitation(
         ref=links.new_ref(),
         clinic=clinic,
@@ -283,11 +283,13 @@ def open_invitation(invitation: Invitation, now: datetime) -> None:
         transition(invitation, OPENED, now)
 
 
-def _check_label(label: str | None) -> None:
-    if label is not None and len(label) > MAX_LABEL_LENGTH:
-        raise InvalidInvitation("label too long")
-    if label and looks_like_national_id(label):
-        raise InvalidInvitation("a national ID number in the label")
+def check_staff_text(text: str | None, max_length: int = MAX_LABEL_LENGTH, what: str = "label") -> None:
+    """A short text staff type about someone (the label, a participant's name in the call): within
+    `max_length`, and never a national ID number (R52)."""
+    if text is not None and len(text) > max_length:
+        raise InvalidInvitation(f"{what} too long")
+    if text and looks_like_national_id(text):
+        raise InvalidInvitation(f"a national ID number in the {what}")
 
 
 def reschedule(invitation: Invitation, starts_at: datetime, ends_at: datetime, language: str, label: str | None,
@@ -296,7 +298,7 @@ def reschedule(invitation: Invitation, starts_at: datetime, ends_at: datetime, l
     _require(invitation, "reschedule")
     if ends_at <= starts_at:
         raise InvalidInvitation("the appointment must end after it starts")
-    _check_label(label)
+    check_staff_text(label)
     check_schedule(starts_at, ends_at, invitation.clinic.time_zone, now, horizon)
     invitation.starts_at, invitation.ends_at = starts_at, ends_at
     invitation.language, invitation.label, invitation.room_ref = language, label or None, room_ref or None

@@ -66,10 +66,7 @@ def add(session: Session, patient: Invitation, role: str, language: str, label: 
     if len(live_party(patient)) >= MAX_PARTICIPANTS:
         raise TooMany(f"{MAX_PARTICIPANTS} participants")
     call_name = _one_line(call_name)
-    if call_name and len(call_name) > MAX_CALL_NAME:
-        raise invitations.InvalidInvitation("call name too long")
-    if call_name and invitations.looks_like_national_id(call_name):
-        raise invitations.InvalidInvitation("a national ID number in the call name")
+    invitations.check_staff_text(call_name, MAX_CALL_NAME, "call name")
     # The appointment's times are the patient's, whatever they are now (it may be under way).
     member, token = invitations.create_invitation(
         session, patient.clinic, patient.starts_at, patient.ends_at, language, label=label, languages=languages,
@@ -86,10 +83,7 @@ def remove(session: Session, member: Invitation, now: datetime) -> None:
     a knock of theirs ends. The appointment goes on for everyone else."""
     if not invitations.allowed(member, "remove"):
         raise invitations.InvalidTransition(f"remove in {member.state}")
-    from . import knocks  # the knocks' module builds on this one
-
-    knocks.close_active(session, member, now)
-    invitations.transition(member, invitations.CANCELLED, now)
+    _end(session, member, now)
 
 
 def follow(patient: Invitation, now: datetime) -> None:
@@ -102,11 +96,16 @@ def follow(patient: Invitation, now: datetime) -> None:
 def end_with(session: Session, patient: Invitation, now: datetime) -> None:
     """The appointment is over for everyone: the patient withdrew or the clinic cancelled. Each
     participant's invitation ends (their pages say "cancelled": cancelled_for)."""
-    from . import knocks
-
     for member in _ahead(patient):
-        knocks.close_active(session, member, now)
-        invitations.transition(member, invitations.CANCELLED, now)
+        _end(session, member, now)
+
+
+def _end(session: Session, member: Invitation, now: datetime) -> None:
+    """A participant's invitation ends: a knock of theirs ends, and their link with it (R3)."""
+    from . import knocks  # the knocks' module builds on this one
+
+    knocks.close_active(session, member, now)
+    invitations.transition(member, invitations.CANCELLED, now)
 
 
 def cancelled_for(member: Invitation, window: invitations.Window, now: datetime) -> bool:

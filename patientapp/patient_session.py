@@ -63,9 +63,7 @@ def current_invitation(write: bool = False) -> Invitation | None:
     invitation = invitations.find_by_ref(get_session(write=write), ref, lock=write)
     if invitation is None or not window().is_open(invitation, utcnow()):
         return None
-    # A session from before staff replaced the link (a wrong number) ends with the old link (R3).
-    # Sessions from before generations existed carry none and count as the first.
-    if session.get(GENERATION_KEY, 1) != (invitation.link_generation or 1):
+    if not _same_generation(invitation):
         return None
     g.invitation_language = invitation.language
     return invitation
@@ -109,6 +107,13 @@ def _cancelled_appointment() -> Invitation | None:
     if not isinstance(ref, str):
         return None
     invitation = invitations.find_by_ref(get_session(), ref)
-    if invitation is None or session.get(GENERATION_KEY, 1) != (invitation.link_generation or 1):
+    if invitation is None or not _same_generation(invitation):
         return None
     return invitation if participants.cancelled_for(invitation, window(), utcnow()) else None
+
+
+def _same_generation(invitation: Invitation) -> bool:
+    """Was this session started with the invitation's current link? A session from before staff
+    replaced the link (a wrong number) ends with the old link (R3). Sessions from before generations
+    existed carry none and count as the first."""
+    return session.get(GENERATION_KEY, 1) == (invitation.link_generation or 1)

@@ -19,10 +19,6 @@ def role_name(role: str) -> str:
     }.get(role, pgettext("role", "Patient"))
 
 
-def role_names() -> dict[str, str]:
-    return {role: role_name(role) for role in participants.ROLES}
-
-
 def call_name(invitation: Invitation, clinician_language: str | None) -> str:
     """The name the video room shows: the one staff typed; else, for a participant, their role in the
     language of the clinician who let them in (the clinician reads it); for the patient, the

@@ -45,6 +45,12 @@ def no_national_id(form, field):
         raise ValidationError(_l("Do not write a national ID number. Use initials or a reference."))
 
 
+def staff_label_field() -> StringField:
+    """The staff-only label of a patient's or a participant's invitation: the invitation module's rules."""
+    return StringField(_l("Label for staff (initials or reference)"), validators=[
+        Optional(), Length(max=invitations.MAX_LABEL_LENGTH, message=_at_most_label), no_national_id])
+
+
 class Form(FlaskForm):
     """The workspace's forms read HTML form posts only.
 
@@ -68,8 +74,7 @@ class InvitationForm(Form):
         _duration_range])
     language = SelectField(_l("The patient's language"), choices=PATIENT_LANGUAGE_CHOICES, default="",
                            validators=[InputRequired(_l("Choose the patient's language."))])
-    label = StringField(_l("Label for staff (initials or reference)"), validators=[
-        Optional(), Length(max=invitations.MAX_LABEL_LENGTH, message=_at_most_label), no_national_id])
+    label = staff_label_field()
     room = SelectField(_l("Video room"), choices=[], validate_choice=True)
 
 
@@ -97,8 +102,7 @@ class ParticipantForm(Form):
         default="", validators=[InputRequired(_l("Choose who joins."))])
     language = SelectField(_l("Their language"), choices=PATIENT_LANGUAGE_CHOICES, default="",
                            validators=[InputRequired(_l("Choose their language."))])
-    label = StringField(_l("Label for staff (initials or reference)"), validators=[
-        Optional(), Length(max=invitations.MAX_LABEL_LENGTH, message=_at_most_label), no_national_id])
+    label = staff_label_field()
     call_name = StringField(_l("Name in the video call (optional)"), validators=[
         Optional(), Length(max=participants.MAX_CALL_NAME, message=_l("The name is too long.")), no_national_id])
 
